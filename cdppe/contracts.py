@@ -1,0 +1,141 @@
+"""Read side: find a contract, summarise it, build the snapshot of an exercice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cdppe.deadlines import ExerciceSnapshot
+from cdppe.fiche_numbers import parse_fiche_number
+from cdppe.money import ZERO, money_str
+from models import (
+    Contract,
+    Deliberation,
+    ExecutionReport,
+    Exercice,
+    FicheAction,
+    MoneyLine,
+    OdpeReview,
+    Payment,
+    Signature,
+)
+from models.enums import FundingSource, Payer, SignatoryRole
+
+
+class ContractNotFoundError(LookupError):
+    pass
+
+
+def find_contract(session: Session, ref: str) -> Contract:
+    """By numeric id or by key (``71-2024``)."""
+    contract = None
+    if ref.isdigit():
+        contract = session.get(Contract, int(ref))
+    if contract is None:
+        contract = session.exec(select(Contract).where(Contract.key == ref)).first()
+    if contract is None:
+        known = ", ".join(session.exec(select(Contract.key)).all()) or "aucun"
+        raise ContractNotFoundError(f"contrat {ref!r} introuvable (contrats connus : {known})")
+    return contract
+
+
+def find_exercice(session: Session, contract: Contract, year: int | None = None) -> Exercice:
+    query = select(Exercice).where(Exercice.contract_id == contract.id).order_by(col(Exercice.year))
+    exercices = session.exec(query).all()
+    if year is None:
+        return exercices[0]
+    for ex in exercices:
+        if ex.year == year:
+            return ex
+    raise ContractNotFoundError(f"exercice {year} absent du contrat {contract.key}")
+
+
+def contract_summary(session: Session, contract: Contract) -> dict[str, Any]:
+    """Everything ``cdppe contract show`` prints; money as strings like ``"1692424.00"``."""
+    fiches = session.exec(select(FicheAction).where(FicheAction.contract_id == contract.id)).all()
+    fiches = sorted(fiches, key=lambda f: parse_fiche_number(f.number))
+    exercices = session.exec(
+        select(Exercice).where(Exercice.contract_id == contract.id).order_by(col(Exercice.year))
+    ).all()
+    lines = session.exec(
+        select(MoneyLine).where(col(MoneyLine.fiche_id).in_([f.id for f in fiches]))
+    ).all()
+    per_fiche: dict[tuple[int | None, int], dict[str, Decimal]] = defaultdict(
+        lambda: defaultdict(lambda: ZERO))
+    for line in lines:
+        bucket = per_fiche[(line.fiche_id, line.exercice_id)]
+        if line.payer is Payer.ETAT:
+            bucket[f"etat_{line.source.value if line.source else 'NONE'}"] += line.amount
+        else:
+            bucket[line.payer.value] += line.amount
+    return {
+        "id": contract.id,
+        "key": contract.key,
+        "title": contract.title,
+        "departement": contract.departement_code,
+        "generation": contract.generation,
+        "coordinator": contract.coordinator_email,
+        "exercices": [
+            {
+                "year": ex.year,
+                "state_total": money_str(ex.state_total),
+                "bop304": money_str(ex.bop304),
+                "fir": money_str(ex.fir),
+                "ondam": money_str(ex.ondam),
+                "departement_share": money_str(ex.departement_share),
+                "effective_date": ex.effective_date.isoformat() if ex.effective_date else None,
+                "report_due_date": ex.report_due_date.isoformat() if ex.report_due_date else None,
+            }
+            for ex in exercices
+        ],
+        "fiches": [
+            {
+                "number": f.number,
+                "title": f.title,
+                "objectives": f.objective_numbers,
+                "money": {
+                    str(ex.year): {k: money_str(v) for k, v in sorted(per_fiche[(f.id, ex.id)].items())}  # type: ignore[index]
+                    for ex in exercices
+                    if (f.id, ex.id) in per_fiche
+                },
+            }
+            for f in fiches
+        ],
+    }
+
+
+def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice) -> ExerciceSnapshot:
+    """Plans and recorded steps of the contract itself (avenant 0) for one exercice."""
+    delib = session.exec(select(Deliberation).where(
+        Deliberation.exercice_id == exercice.id, Deliberation.avenant_number == 0,
+        Deliberation.subject == "contract")).first()
+    signatures = session.exec(select(Signature).where(
+        Signature.exercice_id == exercice.id, Signature.avenant_number == 0)).all()
+    payments = session.exec(select(Payment).where(Payment.exercice_id == exercice.id)).all()
+    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == exercice.id)).first()
+    report = session.exec(select(ExecutionReport).where(
+        ExecutionReport.exercice_id == exercice.id)).first()
+    expected = {SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT}
+    if exercice.budget_controller_required:
+        expected.add(SignatoryRole.BUDGET_CONTROLLER)
+    sources = {s for s, amount in ((FundingSource.BOP304, exercice.bop304),
+                                   (FundingSource.FIR, exercice.fir)) if amount > ZERO}
+    return ExerciceSnapshot(
+        contract_key=contract.key,
+        departement_code=contract.departement_code,
+        year=exercice.year,
+        planned_council_session=exercice.planned_council_session,
+        planned_signature=exercice.planned_signature,
+        deliberation_session=delib.session_date if delib else None,
+        acknowledgement_date=delib.acknowledgement_date if delib else None,
+        signatories_expected=frozenset(expected),
+        signed={s.role: s.signed_on for s in signatures},
+        payments_expected=frozenset(sources),
+        payments_received={p.source: p.received_on for p in payments},
+        odpe_session=odpe.session_date if odpe else None,
+        report_transmitted_on=report.transmitted_on if report else None,
+        terminated_on=exercice.terminated_on,
+    )

@@ -1,0 +1,425 @@
+"""The simulated year: a clock, the scripted actor, the daily sweep and the phase flows.
+
+Each simulated day, in this order: the reminder sweep (one flow run for every
+Département), then the answers people give that day (``record_answer``, the
+path of ``cdppe record``, with ``as_of`` = that day), then the phase flows of the
+phases those answers completed, run in-process: each one completes as it would
+after a resume (documents, phase state, artifacts). "Today" is the simulated
+day everywhere (``Settings.today`` freezes ``cdppe.dates.today_paris``).
+
+The same loop runs without Prefect (``orchestrated=False``): the same
+functions the flows' tasks call, in one plain Python loop. The benchmark
+divides the two wall times (the orchestration ratio).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from sqlmodel import Session, select
+
+from cdppe.contract_io import parse_contract
+from cdppe.db import get_engine, session_scope, upgrade
+from cdppe.importer import import_contract
+from cdppe.lifecycle import mark_phase, next_need, phase_completion_date, record_answer
+from cdppe.settings import Settings, get_settings
+from cdppe.simulation.actor import Plan, Step, plan_departement
+from cdppe.simulation.generator import scenario_contracts
+from models import Amendment, Contract, Exercice, PhaseState
+from models.amendment_request import AmendmentRequest
+from models.enums import PHASE_ORDER, Phase, PhaseStatus
+
+ACTOR = "simulation"
+OWN_FILES = ("cdppe.sqlite", "cdppe.sqlite-wal", "cdppe.sqlite-shm")
+OWN_DIRS = ("documents", "mail", "contracts")
+
+
+@dataclass
+class Counters:
+    flow_runs: int = 0
+    answers: int = 0
+    phases_completed: int = 0
+    avenants: int = 0
+
+
+@dataclass
+class SimulationResult:
+    departments: int
+    year: int
+    seed: int
+    first_day: date
+    last_day: date
+    days: int
+    orchestrated: bool
+    wall_seconds: float
+    counters: Counters
+    out: Path
+    database_url: str
+    late: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first_day"], data["last_day"] = self.first_day.isoformat(), self.last_day.isoformat()
+        data["out"] = str(self.out)
+        return data
+
+
+class Backend(Protocol):
+    """How the work of a day is done: through Prefect flows, or in a plain loop."""
+
+    counters: Counters
+
+    def sweep(self, day: date) -> None: ...
+    def complete_phase(self, contract_key: str, year: int, phase: Phase) -> None: ...
+    def open_avenant(self, request: AmendmentRequest, day: date) -> None: ...
+    def finish_avenant(self, request: AmendmentRequest, day: date) -> None: ...
+    def close(self) -> None: ...
+
+
+def _ids(session: Session, contract_key: str, year: int) -> tuple[Contract, Exercice]:
+    contract = session.exec(select(Contract).where(Contract.key == contract_key)).one()
+    exercice = session.exec(select(Exercice).where(Exercice.contract_id == contract.id,
+                                                   Exercice.year == year)).one()
+    return contract, exercice
+
+
+class PlainBackend:
+    """The same work without Prefect: the functions the flows' tasks call, in order."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.counters = Counters()
+
+    def sweep(self, day: date) -> None:
+        from cdppe.reminders.outbox import queue_due_reminders
+        from cdppe.reminders.sender import drain_outbox
+        from cdppe.reminders.sync import sync_all_deadlines
+
+        with session_scope() as session:
+            sync_all_deadlines(session, day)
+        queue_due_reminders(get_engine(), day)
+        self.loop.run_until_complete(drain_outbox(get_engine()))
+
+    def _finish(self, contract_key: str, year: int, phase: Phase, avenant: int = 0) -> None:
+        from cdppe.documents import generate_step_documents
+
+        with session_scope() as session:
+            contract, exercice = _ids(session, contract_key, year)
+            assert contract.id is not None and exercice.id is not None
+            if not (phase is Phase.AMENDMENT and avenant == 0):
+                generate_step_documents(session, contract.id, exercice.id, phase, ("html", "docx"), avenant)
+            mark_phase(session, exercice.id, phase, PhaseStatus.COMPLETED, avenant=avenant,
+                       completed_on=phase_completion_date(session, exercice, phase, avenant))
+
+    def complete_phase(self, contract_key: str, year: int, phase: Phase) -> None:
+        self._finish(contract_key, year, phase)
+
+    def open_avenant(self, request: AmendmentRequest, day: date) -> None:
+        from cdppe.amendments import open_amendment
+
+        with session_scope() as session:
+            contract, exercice = _ids(session, request.contract, request.year)
+            open_amendment(session, contract, exercice, request, day, None)
+
+    def finish_avenant(self, request: AmendmentRequest, day: date) -> None:
+        from cdppe.amendments import apply_signed_amendment
+
+        number = 1
+        self._finish(request.contract, request.year, Phase.DELIBERATION, number)
+        self._finish(request.contract, request.year, Phase.SIGNATURE, number)
+        with session_scope() as session:
+            _, exercice = _ids(session, request.contract, request.year)
+            amendment = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
+                                                             Amendment.number == number)).one()
+            apply_signed_amendment(session, exercice, amendment)
+        self._finish(request.contract, request.year, Phase.AMENDMENT, number)
+
+    def close(self) -> None:
+        pass
+
+
+class FlowBackend:
+    """The real flows on a real Prefect API, in-process, heartbeats off.
+
+    The avenant runs as Prefect runs it for an operator: the ``amendment`` flow
+    is started from a deployment, opens the avenant and suspends at its
+    deliberation; once the avenant is signed, the run is resumed and executed
+    again in this process, and completes.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.counters = Counters()
+        self.avenant_runs: dict[str, Any] = {}
+        self._deployment: str | None = None
+        self._token = uuid.uuid4().hex[:12]  # one simulation's runs, even on a shared server
+
+    def sweep(self, day: date) -> None:
+        from flows.reminders import send_due_reminders
+
+        self.loop.run_until_complete(send_due_reminders(as_of=day))
+        self.counters.flow_runs += 1
+
+    def complete_phase(self, contract_key: str, year: int, phase: Phase) -> None:
+        from flows.annual_cycle import PHASE_FLOWS
+
+        PHASE_FLOWS[phase](contract=contract_key, year=year)
+        self.counters.flow_runs += 1
+
+    def _deployment_name(self) -> str:
+        if self._deployment is None:
+            from prefect.deployments.runner import RunnerDeployment
+
+            from flows.amendment import amendment
+
+            deployment = cast(RunnerDeployment, amendment.to_deployment(name="simulation"))
+            deployment.apply()
+            self._deployment = f"{amendment.name}/simulation"
+        return self._deployment
+
+    def _execute(self, flow_run_id: Any, request: AmendmentRequest) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.flow_engine import run_flow
+
+        from flows.amendment import amendment
+
+        with get_client(sync_client=True) as client:
+            flow_run = client.read_flow_run(flow_run_id)
+        from prefect.exceptions import Pause
+
+        try:
+            run_flow(amendment, flow_run=flow_run, parameters={"request": request}, return_type="state")
+        except Pause:
+            pass  # suspended: the run is a row on the server until it is resumed
+        self.counters.flow_runs += 1
+
+    def open_avenant(self, request: AmendmentRequest, day: date) -> None:
+        from prefect.client.schemas.objects import FlowRun
+        from prefect.deployments import run_deployment
+
+        parameters = {"request": request.model_dump(mode="json")}
+        run = cast(FlowRun, run_deployment(
+            self._deployment_name(), parameters=parameters, timeout=0,
+            idempotency_key=f"simulation-{self._token}-{request.contract}-{request.year}"))
+        self.avenant_runs[request.contract] = run.id
+        self._execute(run.id, request)  # opens the avenant, then suspends at its deliberation
+
+    def finish_avenant(self, request: AmendmentRequest, day: date) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.flow_runs import resume_flow_run
+
+        run_id = self.avenant_runs[request.contract]
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(run_id).state
+        if state is not None and state.is_paused():
+            # the answers are recorded already (``cdppe record``); the form gets the same one
+            with session_scope() as session:
+                _, exercice = _ids(session, request.contract, request.year)
+                from models import Deliberation
+
+                delib = session.exec(select(Deliberation).where(
+                    Deliberation.exercice_id == exercice.id, Deliberation.avenant_number == 1)).one()
+                run_input = {"convocation_date": str(delib.convocation_date),
+                             "session_date": str(delib.session_date), "number": delib.number,
+                             "vote": delib.vote, "answered_by": delib.recorded_by}
+            resume_flow_run(run_id, run_input=run_input)
+        self._execute(run_id, request)
+
+    def close(self) -> None:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
+    """The configured Prefect API, or a local server started for this run.
+
+    In-process runs need neither heartbeats (nothing else watches them) nor a server
+    version handshake for every client (the same server answers all year).
+    ``server_database_url`` (``postgresql+asyncpg://...``) puts the local server on
+    PostgreSQL: on SQLite, the server's writers contend and answer 503 (retried
+    after a back-off) as the runs pile up.
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
+
+    with ExitStack() as stack:
+        url = PREFECT_API_URL.value()
+        if not url and server_database_url is None:
+            from prefect.testing.utilities import prefect_test_harness
+
+            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+            url = PREFECT_API_URL.value()
+        elif not url:
+            from prefect.server.api.server import SubprocessASGIServer
+
+            stack.enter_context(temporary_settings(
+                {PREFECT_SERVER_DATABASE_CONNECTION_URL: server_database_url}))
+            server = SubprocessASGIServer(port=free_port())
+            server.start(timeout=120)
+            stack.callback(server.stop)
+            stack.enter_context(temporary_settings({PREFECT_API_URL: server.api_url}))
+            url = server.api_url
+        stack.enter_context(temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                                                PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED: False}))
+        yield str(url)
+
+
+def prepare_out(out: Path) -> None:
+    """Remove what an earlier simulation wrote there (only our own files)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OWN_FILES:
+        (out / name).unlink(missing_ok=True)
+    for name in OWN_DIRS:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
+
+
+def configure(out: Path, sink_port: int) -> Settings:
+    os.environ["CDPPE_DATA_DIR"] = str(out.resolve())
+    os.environ["CDPPE_DATABASE_URL"] = f"sqlite:///{(out / 'cdppe.sqlite').resolve()}"
+    get_settings.cache_clear()
+    settings = get_settings()
+    settings.smtp_host = None
+    settings.sink_host, settings.sink_port = "127.0.0.1", sink_port
+    settings.ui_url = "http://127.0.0.1:4200"
+    return settings
+
+
+def _record(step: Step, contract_key: str, year: int) -> None:
+    with session_scope() as session:
+        contract, exercice = _ids(session, contract_key, year)
+        record_answer(session, contract, exercice, step.phase, step.answer, step.day, step.avenant)
+
+
+def load_history(plans: list[Plan], year: int) -> None:
+    """The year before: every step recorded on its day, every phase completed (no flow, no document)."""
+    for plan in plans:
+        for step in plan.history:
+            _record(step, plan.contract_key, year - 1)
+        with session_scope() as session:
+            _, exercice = _ids(session, plan.contract_key, year - 1)
+            assert exercice.id is not None
+            for phase in PHASE_ORDER:
+                mark_phase(session, exercice.id, phase, PhaseStatus.COMPLETED,
+                           completed_on=phase_completion_date(session, exercice, phase))
+
+
+def ready_phases(plan: Plan, year: int) -> tuple[list[Phase], bool]:
+    """Phases of the contract that can complete now (in order), and whether the avenant can."""
+    ready: list[Phase] = []
+    with session_scope() as session:
+        _, exercice = _ids(session, plan.contract_key, year)
+        assert exercice.id is not None
+        states = {(s.phase, s.avenant_number): s.status for s in session.exec(
+            select(PhaseState).where(PhaseState.exercice_id == exercice.id))}
+        for phase in PHASE_ORDER:
+            if states.get((phase, 0)) is PhaseStatus.COMPLETED:
+                continue
+            if next_need(session, exercice, phase) is not None:
+                break
+            ready.append(phase)
+        amendment = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
+                                                         Amendment.number == 1)).first()
+        avenant_ready = (amendment is not None and amendment.status == "signed"
+                         and states.get((Phase.AMENDMENT, 1)) is not PhaseStatus.COMPLETED)
+    return ready, avenant_ready
+
+
+def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestrated: bool = True,
+             on_day: Callable[[date, int, int], None] | None = None,
+             prefect_database_url: str | None = None, sweep_every: int = 1) -> SimulationResult:
+    """Run the year; returns the counters and timings (the summary reads the database).
+
+    ``sweep_every`` > 1 sweeps only every N days (and the last day): for fast tests only;
+    the command always sweeps daily.
+    """
+    from cdppe.mail_sink import start_sink
+
+    start = time.perf_counter()
+    out = out.resolve()
+    prepare_out(out)
+    sink_port = free_port()
+    settings = configure(out, sink_port)
+    upgrade(get_engine())
+    sink = start_sink(settings.mail_dir, "127.0.0.1", sink_port)
+    loop = asyncio.new_event_loop()
+    try:
+        contracts = scenario_contracts(departments, year, seed, out / "contracts")
+        plans = [plan_departement(data, year, seed) for data in contracts]
+        for data in contracts:
+            settings.today = date(year, 1, 1)
+            with session_scope() as session:
+                import_contract(session, parse_contract(data), ACTOR)
+        load_history(plans, year)
+        with ExitStack() as stack:
+            backend: Backend
+            if orchestrated:
+                stack.enter_context(prefect_api(prefect_database_url))
+                backend = FlowBackend(loop)
+            else:
+                backend = PlainBackend(loop)
+            first, last = date(year, 1, 1), max(date(year, 12, 31), *(p.last_day for p in plans))
+            by_day: dict[date, list[tuple[Plan, Step | None]]] = defaultdict(list)
+            for plan in plans:
+                if plan.avenant_day is not None:
+                    by_day[plan.avenant_day].append((plan, None))
+                for step in plan.steps:
+                    by_day[step.day].append((plan, step))
+            total = (last - first).days + 1
+            for index in range(total):
+                day = first + timedelta(days=index)
+                settings.today = day
+                if index % sweep_every == 0 or index == total - 1:
+                    backend.sweep(day)
+                touched: dict[str, Plan] = {}
+                for plan, maybe in sorted(by_day.get(day, []), key=lambda item: item[1] is not None):
+                    if maybe is None:
+                        assert plan.avenant_request is not None
+                        backend.open_avenant(plan.avenant_request, day)
+                        backend.counters.avenants += 1
+                    else:
+                        _record(maybe, plan.contract_key, year)
+                        backend.counters.answers += 1
+                    touched[plan.contract_key] = plan
+                for plan in touched.values():
+                    phases, avenant_ready = ready_phases(plan, year)
+                    if avenant_ready:
+                        assert plan.avenant_request is not None
+                        backend.finish_avenant(plan.avenant_request, day)
+                    for phase in phases:
+                        backend.complete_phase(plan.contract_key, year, phase)
+                        backend.counters.phases_completed += 1
+                if on_day is not None:
+                    on_day(day, index + 1, total)
+            backend.close()
+    finally:
+        loop.close()
+        sink.stop()
+    return SimulationResult(
+        departments=departments, year=year, seed=seed, first_day=first, last_day=last, days=total,
+        orchestrated=orchestrated, wall_seconds=time.perf_counter() - start, counters=backend.counters,
+        out=out, database_url=settings.sqlalchemy_url,
+        late={p.departement_code: p.late for p in plans if p.late})

@@ -1,0 +1,55 @@
+"""All tables, imported here so ``SQLModel.metadata`` knows every one of them."""
+
+from models.contract import (
+    Contract,
+    ContractPublic,
+    Departement,
+    Exercice,
+    FicheAction,
+    FicheExecution,
+    Indicator,
+    IndicatorValue,
+    MoneyLine,
+    Objective,
+    PartyMember,
+)
+from models.records import AuditEvent, GeneratedDocument, OutboxEmail
+from models.workflow import (
+    Amendment,
+    AmendmentLine,
+    AmendmentTransfer,
+    Deadline,
+    Deliberation,
+    ExecutionReport,
+    OdpeReview,
+    Payment,
+    PhaseState,
+    Signature,
+)
+
+__all__ = [
+    "Amendment",
+    "AmendmentLine",
+    "AmendmentTransfer",
+    "AuditEvent",
+    "Contract",
+    "ContractPublic",
+    "Deadline",
+    "Deliberation",
+    "Departement",
+    "ExecutionReport",
+    "Exercice",
+    "FicheAction",
+    "FicheExecution",
+    "GeneratedDocument",
+    "Indicator",
+    "IndicatorValue",
+    "MoneyLine",
+    "Objective",
+    "OdpeReview",
+    "OutboxEmail",
+    "PartyMember",
+    "Payment",
+    "PhaseState",
+    "Signature",
+]

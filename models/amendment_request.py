@@ -1,0 +1,55 @@
+"""The amendment form (typed parameters of the ``avenant`` deployment, French labels)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.enums import FundingSource
+
+
+class EnvelopeChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: FundingSource = Field(title="Enveloppe")
+    initial: str | None = Field(default=None, title="Montant initialement prévu",
+                                description="Par défaut : l'enveloppe actuelle de l'exercice")
+    carry_over: str | None = Field(default=None, title="Report de crédits de l'exercice précédent",
+                                   description="Calculé à partir des versements et de la consommation "
+                                               "si laissé vide ; refusé s'il en diffère")
+    supplementary: str = Field(default="0", title="Crédits supplémentaires")
+    transfer_in: str = Field(default="0", title="Crédits transférés d'un autre contrat")
+    new_actions: str = Field(default="0", title="Nouvelles actions")
+
+
+class FicheChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fiche: str = Field(title="Numéro de fiche (nouvelle ou modifiée)")
+    title: str | None = Field(default=None, title="Intitulé (obligatoire pour une nouvelle fiche)")
+    objectives: list[str] = Field(default_factory=list, title="Objectif(s) (nouvelle fiche)")
+    source: FundingSource = Field(title="Enveloppe")
+    etat_amount: str = Field(title="Financement État")
+    departement_amount: str = Field(title="Financement Département")
+    valorisation: bool = Field(default=False, title="Valorisation de moyens existants")
+
+
+class Transfer(BaseModel):
+    """Fongibilité: money moved between actions inside one envelope."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: FundingSource = Field(title="Enveloppe")
+    from_fiche: str = Field(title="Depuis la fiche")
+    to_fiche: str = Field(title="Vers la fiche")
+    amount: str = Field(title="Montant")
+    informed_on: date = Field(title="Date d'information du Préfet (BOP 304) ou de l'ARS (FIR)")
+
+
+class AmendmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contract: str = Field(title="Contrat (ex. 71-2024)")
+    year: int = Field(title="Exercice", ge=2020, le=2100)
+    requested_by: str = Field(title="Votre nom", min_length=2, pattern=r"^[^\r\n]*$")
+    reason: str = Field(title="Objet de l'avenant", min_length=2, max_length=2000)
+    envelopes: list[EnvelopeChange] = Field(default_factory=list, title="Nouvelles enveloppes")
+    fiches: list[FicheChange] = Field(default_factory=list, title="Fiches nouvelles ou modifiées")
+    transfers: list[Transfer] = Field(default_factory=list, title="Fongibilité entre actions")

@@ -1,0 +1,237 @@
+"""The contract file: the human-editable YAML that describes one contract.
+
+These are the input models at the edge; ``schemas/contract.schema.json`` is
+generated from them (``cdppe contract schema``) so editors can validate files.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
+
+from cdppe.money import money_str, to_money
+from models.enums import FicheStatus, FundingSource, Payer, SignatoryRole
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(to_money),
+    PlainSerializer(money_str, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^-?[0-9][0-9  ]*([.,][0-9]{1,2})?( ?€)?$"},
+                {"type": "integer"},
+                {"type": "number", "multipleOf": 0.01},
+            ],
+            "description": "Montant en euros, au centime près (ex. 1692424.00)",
+        }
+    ),
+]
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+DEPARTEMENT_CODE_RE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+def _check_email(value: str) -> str:
+    if not EMAIL_RE.match(value):
+        raise ValueError(f"adresse électronique invalide : {value!r}")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v).strip()))]
+SingleLine = Annotated[str, Field(pattern=r"^[^\r\n]*$", min_length=1)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PersonIn(_In):
+    name: SingleLine
+    title: SingleLine | None = None
+    email: Email
+
+
+class PartyIn(_In):
+    organisation: SingleLine
+    signatory: PersonIn
+    contacts: list[PersonIn] = Field(default_factory=list)
+
+
+class PartiesIn(_In):
+    prefet: PartyIn
+    ars: PartyIn
+    departement: PartyIn
+    budget_controller: PersonIn | None = None
+
+
+class DepartementIn(_In):
+    code: str = Field(description="Code INSEE du Département")
+    name: SingleLine
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, value: Any) -> str:
+        text = str(value).strip().upper().zfill(2)
+        if not DEPARTEMENT_CODE_RE.match(text):
+            raise ValueError(f"code de Département inconnu : {value!r}")
+        return text
+
+
+class PaymentTermsIn(_In):
+    account_name: SingleLine
+    iban: SingleLine
+    bic: SingleLine | None = None
+    bop304_ordonnateur: SingleLine
+    bop304_comptable: SingleLine
+    bop304_imputation: str | None = None
+    fir_ordonnateur: SingleLine
+    fir_comptable: SingleLine
+
+
+class EnvelopeIn(_In):
+    bop304: Money
+    fir: Money
+    ondam: Money = Decimal("0.00")
+    state_total: Money | None = Field(default=None, description="Total État déclaré (vérifié)")
+    departement_share: Money | None = Field(
+        default=None, description="Part versée au Département déclarée (vérifiée)"
+    )
+
+
+class MilestonesIn(_In):
+    """Steps already taken outside the tool (optional)."""
+
+    convocation_date: date | None = None
+    council_session_date: date | None = None
+    deliberation_number: str | None = None
+    acknowledgement_date: date | None = None
+    signatures: dict[SignatoryRole, date] = Field(default_factory=dict)
+    payments: dict[FundingSource, date] = Field(default_factory=dict)
+    odpe_session_date: date | None = None
+    report_transmitted_on: date | None = None
+
+
+class ExerciceIn(_In):
+    year: int = Field(ge=2020, le=2100)
+    envelope: EnvelopeIn
+    reference_year: int | None = None
+    planned_council_session: date | None = None
+    planned_signature: date | None = None
+    budget_controller_required: bool = False
+    milestones: MilestonesIn | None = None
+
+
+class ObjectiveIn(_In):
+    number: str
+    mandatory: bool = False
+    title: str | None = None
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> str:
+        return str(value).strip()
+
+
+class MoneyLineIn(_In):
+    exercice: int
+    payer: Payer
+    source: FundingSource | None = Field(
+        default=None, description="Enveloppe (BOP304, FIR, ONDAM) ; obligatoire pour l'État"
+    )
+    amount: Money
+    valorisation: bool = False
+    label: str | None = None
+
+
+class FicheExecutionIn(_In):
+    exercice: int
+    status: FicheStatus
+    start_date: date | None = None
+    duration: str | None = None
+    reason: str | None = None
+    assessment: str | None = None
+    outlook: str | None = None
+    consumed_etat: Money | None = None
+
+
+class FicheIn(_In):
+    number: str = Field(description="Numéro tel qu'écrit : 1, 13-1, 13 a, 6 et 7, 29-4")
+    objectives: list[str] = Field(min_length=1)
+    title: str
+    referent: str | None = None
+    constat: str | None = None
+    objectif_operationnel: str | None = None
+    description: str | None = None
+    partners: str | None = None
+    calendar: str | None = None
+    indicators_text: str | None = None
+    vigilance: str | None = None
+    money: list[MoneyLineIn] = Field(default_factory=list)
+    execution: list[FicheExecutionIn] = Field(default_factory=list)
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _num(cls, value: Any) -> str:
+        return str(value).strip()
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _objs(cls, value: Any) -> list[str]:
+        if not isinstance(value, list):
+            value = [value]
+        return [str(v).strip() for v in value]
+
+
+class IndicatorValueIn(_In):
+    year: int
+    target: Decimal | None = None
+    achieved: Decimal | None = None
+
+
+class IndicatorIn(_In):
+    code: str
+    label: str
+    unit: str | None = None
+    objective: str | None = None
+    fiche: str | None = None
+    baseline_year: int | None = None
+    baseline_value: Decimal | None = None
+    values: list[IndicatorValueIn] = Field(default_factory=list)
+
+    @field_validator("objective", "fiche", mode="before")
+    @classmethod
+    def _str(cls, value: Any) -> str | None:
+        return None if value is None else str(value).strip()
+
+
+class ContractFile(_In):
+    """One contract of one Département, for one or more exercices."""
+
+    schema_version: Literal[1] = 1
+    departement: DepartementIn
+    generation: str = Field(description="Génération du catalogue d'objectifs : 2020-2022, 2024, 2025-2027")
+    title: str
+    parties: PartiesIn
+    coordinator: PersonIn
+    payment_terms: PaymentTermsIn
+    exercices: list[ExerciceIn] = Field(min_length=1)
+    objectives: list[ObjectiveIn] = Field(min_length=1)
+    fiches: list[FicheIn] = Field(min_length=1)
+    indicators: list[IndicatorIn] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.departement.code}-{self.generation}"

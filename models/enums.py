@@ -1,0 +1,119 @@
+"""Closed vocabularies of the domain. Values are stable identifiers; labels are French."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Payer(StrEnum):
+    ETAT = "etat"
+    DEPARTEMENT = "departement"
+    AUTRE = "autre"
+
+
+class FundingSource(StrEnum):
+    BOP304 = "BOP304"
+    FIR = "FIR"
+    ONDAM = "ONDAM"
+
+    @property
+    def label(self) -> str:
+        return {"BOP304": "BOP 304", "FIR": "FIR", "ONDAM": "ONDAM médico-social"}[self.value]
+
+
+class Phase(StrEnum):
+    DIAGNOSIS = "diagnosis"
+    DELIBERATION = "deliberation"
+    SIGNATURE = "signature"
+    CREDIT_PAYMENT = "credit_payment"
+    ODPE_REVIEW = "odpe_review"
+    EXECUTION_REPORT = "execution_report"
+    AMENDMENT = "amendment"
+
+    @property
+    def label(self) -> str:
+        return PHASE_LABELS[self]
+
+
+PHASE_LABELS: dict[Phase, str] = {
+    Phase.DIAGNOSIS: "diagnostic",
+    Phase.DELIBERATION: "délibération",
+    Phase.SIGNATURE: "signature",
+    Phase.CREDIT_PAYMENT: "versement des crédits",
+    Phase.ODPE_REVIEW: "avis de l'ODPE",
+    Phase.EXECUTION_REPORT: "rapport d'exécution",
+    Phase.AMENDMENT: "avenant",
+}
+
+PHASE_ORDER: list[Phase] = list(Phase)
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+
+
+class SignatoryRole(StrEnum):
+    PREFET = "prefet"
+    ARS = "ars"
+    DEPARTEMENT = "departement"
+    BUDGET_CONTROLLER = "budget_controller"
+
+    @property
+    def label(self) -> str:
+        return {
+            "prefet": "le Préfet",
+            "ars": "le Directeur général de l'ARS",
+            "departement": "le Président du conseil départemental",
+            "budget_controller": "le contrôleur budgétaire",
+        }[self.value]
+
+
+class FicheStatus(StrEnum):
+    PLANNED = "planned"
+    IMPLEMENTED = "implemented"
+    IN_PROGRESS = "in_progress"
+    DELAYED = "delayed"
+    ABANDONED = "abandoned"
+
+    @property
+    def label(self) -> str:
+        return {
+            "planned": "prévue",
+            "implemented": "réalisée",
+            "in_progress": "en cours",
+            "delayed": "retardée",
+            "abandoned": "abandonnée",
+        }[self.value]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeadlineStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class AmendmentPart(StrEnum):
+    INITIAL = "initial"
+    CARRY_OVER = "carry_over"
+    SUPPLEMENTARY = "supplementary"
+    TRANSFER_IN = "transfer_in"
+    NEW_ACTIONS = "new_actions"
+
+    @property
+    def label(self) -> str:
+        return {
+            "initial": "montant initialement prévu",
+            "carry_over": "report de crédits de l'exercice précédent",
+            "supplementary": "crédits supplémentaires",
+            "transfer_in": "crédits transférés d'un autre contrat",
+            "new_actions": "nouvelles actions",
+        }[self.value]

@@ -1,0 +1,167 @@
+"""The state of the yearly cycle: phases, answers of people, payments, deadlines, avenants."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cdppe.dates import utcnow
+from models.enums import (
+    AmendmentPart,
+    DeadlineStatus,
+    FundingSource,
+    Phase,
+    PhaseStatus,
+    SignatoryRole,
+)
+from models.types import MoneyType, UTCDateTime
+
+
+class PhaseState(SQLModel, table=True):
+    """One row per phase per exercice (and per avenant): the source of truth of the cycle."""
+
+    __tablename__ = "phase_state"
+    __table_args__ = (UniqueConstraint("exercice_id", "avenant_number", "phase"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    avenant_number: int = Field(default=0, description="0 for the contract itself, N for avenant N")
+    phase: Phase
+    status: PhaseStatus = PhaseStatus.PENDING
+    waiting_reason: str | None = None
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_on: date | None = Field(default=None, description="Business date of completion")
+    recorded_by: str | None = None
+    flow_run_id: str | None = Field(default=None, max_length=36)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Deliberation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("exercice_id", "avenant_number", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    avenant_number: int = 0
+    subject: str = Field(default="contract", description="contract | report")
+    convocation_date: date | None = None
+    session_date: date
+    number: str = Field(max_length=20)
+    vote: str
+    acknowledgement_date: date | None = Field(default=None, description="@ctes receipt: exécutoire")
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Signature(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("exercice_id", "avenant_number", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    avenant_number: int = 0
+    role: SignatoryRole
+    signatory_name: str
+    signed_on: date
+    method: str = Field(default="papier", description="papier | electronique")
+    document_id: int | None = Field(default=None, foreign_key="generated_document.id")
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Payment(SQLModel, table=True):
+    """One State payment per envelope per exercice (BOP 304 by the Préfet, FIR by the ARS)."""
+
+    __table_args__ = (UniqueConstraint("exercice_id", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    source: FundingSource
+    planned_amount: Decimal = Field(sa_type=MoneyType)
+    notified_amount: Decimal = Field(sa_type=MoneyType)
+    received_on: date
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OdpeReview(SQLModel, table=True):
+    __tablename__ = "odpe_review"
+    __table_args__ = (UniqueConstraint("exercice_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    session_date: date
+    opinion: str = Field(sa_type=Text)
+    favourable: bool = True
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ExecutionReport(SQLModel, table=True):
+    __tablename__ = "execution_report"
+    __table_args__ = (UniqueConstraint("exercice_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    adopted_on: date
+    transmitted_on: date
+    published_on: date | None = None
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Deadline(SQLModel, table=True):
+    """A computed deadline; ``key`` is stable so reminders can be deduplicated."""
+
+    __table_args__ = (UniqueConstraint("key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    kind: str = Field(max_length=40)
+    label: str
+    due_date: date = Field(index=True)
+    legal_date: date = Field(description="Date before the shift to a working day")
+    rule: str = Field(sa_type=Text)
+    computed_from: date | None = None
+    source: str = Field(default="contrat", description="contrat | campagne")
+    recipient_role: str = Field(default="departement", max_length=40)
+    status: DeadlineStatus = DeadlineStatus.OPEN
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Amendment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("exercice_id", "number"), UniqueConstraint("request_key"))
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    number: int
+    request_key: str = Field(max_length=80, description="Idempotency key of the request")
+    status: str = Field(default="open", description="open | signed | abandoned")
+    decision: str | None = None
+    reason: str | None = Field(default=None, sa_type=Text)
+    opened_by: str
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    flow_run_id: str | None = Field(default=None, max_length=36, description="Run that opened it")
+    effective_date: date | None = None
+
+
+class AmendmentLine(SQLModel, table=True):
+    """One part of an envelope's new total in an avenant."""
+
+    __tablename__ = "amendment_line"
+    id: int | None = Field(default=None, primary_key=True)
+    amendment_id: int = Field(foreign_key="amendment.id", index=True)
+    source: FundingSource
+    part: AmendmentPart
+    amount: Decimal = Field(sa_type=MoneyType)
+    label: str | None = None
+
+
+class AmendmentTransfer(SQLModel, table=True):
+    """Money moved between actions inside one envelope (fongibilité)."""
+
+    __tablename__ = "amendment_transfer"
+    id: int | None = Field(default=None, primary_key=True)
+    amendment_id: int = Field(foreign_key="amendment.id", index=True)
+    source: FundingSource
+    from_fiche: str
+    to_fiche: str
+    amount: Decimal = Field(sa_type=MoneyType)
+    informed_on: date

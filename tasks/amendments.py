@@ -1,0 +1,36 @@
+"""Tasks that open and apply avenants."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import select
+
+from cdppe.amendments import OpenedAmendment, apply_signed_amendment, open_amendment
+from cdppe.dates import today_paris
+from cdppe.db import session_scope
+from models import Amendment, Contract, Exercice
+from models.amendment_request import AmendmentRequest
+from tasks.cycle import ExerciceRef
+
+
+@task(cache_policy=NO_CACHE)
+def open_avenant(ref: ExerciceRef, request: AmendmentRequest, flow_run_id: str | None) -> OpenedAmendment:
+    """Refusals raise AmendmentRefusedError with every problem: the run fails with that message."""
+    with session_scope() as session:
+        contract = session.get(Contract, ref.contract_id)
+        exercice = session.get(Exercice, ref.exercice_id)
+        assert contract is not None and exercice is not None
+        return open_amendment(session, contract, exercice, request, today_paris(), flow_run_id)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def apply_avenant(ref: ExerciceRef, number: int) -> dict[str, str]:
+    with session_scope() as session:
+        exercice = session.get(Exercice, ref.exercice_id)
+        amendment = session.exec(select(Amendment).where(Amendment.exercice_id == ref.exercice_id,
+                                                         Amendment.number == number)).one()
+        assert exercice is not None
+        if amendment.status != "signed":
+            raise RuntimeError(f"avenant n° {number} non signé")
+        return apply_signed_amendment(session, exercice, amendment)

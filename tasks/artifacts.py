@@ -1,0 +1,44 @@
+"""Tasks that publish what coordinators see in the Prefect UI."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from cdppe.db import session_scope
+from cdppe.summaries import exercice_progress, phase_markdown, plan_action_table
+from models import Contract, Exercice
+from models.enums import Phase
+from tasks.cycle import ExerciceRef
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def publish_phase_summary(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
+    with session_scope() as session:
+        contract = session.get(Contract, ref.contract_id)
+        exercice = session.get(Exercice, ref.exercice_id)
+        assert contract is not None and exercice is not None
+        markdown = phase_markdown(session, contract, exercice, phase, avenant)
+    suffix = f"-avenant-{avenant}" if avenant else ""
+    create_markdown_artifact(markdown=markdown, key=f"{ref.slug}-{phase.value.replace('_', '-')}{suffix}",
+                             description=f"{ref.label} · {phase.label}")
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def publish_plan_action(ref: ExerciceRef) -> None:
+    with session_scope() as session:
+        contract = session.get(Contract, ref.contract_id)
+        exercice = session.get(Exercice, ref.exercice_id)
+        assert contract is not None and exercice is not None
+        table = plan_action_table(session, contract, exercice)
+    create_table_artifact(table=table, key=f"{ref.slug}-plan-action",
+                          description=f"Plan d'action — {ref.label}")
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def publish_progress(ref: ExerciceRef) -> None:
+    with session_scope() as session:
+        progress, text = exercice_progress(session, ref.exercice_id)
+    create_progress_artifact(progress=progress, key=f"{ref.slug}-avancement",
+                             description=f"{ref.label} : {text}")

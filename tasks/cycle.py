@@ -1,0 +1,133 @@
+"""Tasks that read and write the state of one exercice's cycle (the source of truth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import select
+
+from cdppe.contracts import find_contract, find_exercice
+from cdppe.dates import today_paris
+from cdppe.db import session_scope
+from cdppe.lifecycle import (
+    AnswerRefusedError,
+    Need,
+    mark_phase,
+    next_need,
+    phase_completion_date,
+    record_answer,
+)
+from models import Departement, Exercice, PhaseState
+from models.answers import Answer
+from models.enums import Phase, PhaseStatus
+
+
+@dataclass(frozen=True)
+class ExerciceRef:
+    contract_id: int
+    contract_key: str
+    exercice_id: int
+    year: int
+    departement_code: str
+    departement_name: str
+    generation: str = ""
+
+    @property
+    def tags(self) -> list[str]:
+        """Run tags a coordinator filters on in the UI."""
+        return [f"departement-{self.departement_code}", f"exercice-{self.year}",
+                f"generation-{self.generation}"]
+
+    @property
+    def label(self) -> str:
+        return f"{self.departement_name} {self.year}"
+
+    @property
+    def slug(self) -> str:
+        return f"cdppe-{self.contract_key.lower()}-{self.year}"
+
+
+def resolve_exercice(contract: str, year: int) -> ExerciceRef:
+    with session_scope() as session:
+        c = find_contract(session, contract)
+        ex = find_exercice(session, c, year)
+        dept = session.get(Departement, c.departement_code)
+        assert c.id is not None and ex.id is not None
+        return ExerciceRef(c.id, c.key, ex.id, ex.year, c.departement_code,
+                           dept.name if dept else c.departement_code, c.generation)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def load_exercice(contract: str, year: int) -> ExerciceRef:
+    return resolve_exercice(contract, year)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def tag_flow_run(ref: ExerciceRef, flow_run_id: str | None) -> None:
+    """Add the Département, year and generation tags to the current run (UI filters)."""
+    if flow_run_id is None:
+        return
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+        wanted = sorted(set(run.tags) | set(ref.tags))
+        if wanted != sorted(run.tags):
+            client.update_flow_run(UUID(flow_run_id), tags=wanted)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatus:
+    with session_scope() as session:
+        row = session.exec(select(PhaseState).where(
+            PhaseState.exercice_id == ref.exercice_id, PhaseState.phase == phase,
+            PhaseState.avenant_number == avenant)).first()
+        return row.status if row else PhaseStatus.PENDING
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def find_need(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> Need | None:
+    with session_scope() as session:
+        exercice = session.get(Exercice, ref.exercice_id)
+        assert exercice is not None
+        return next_need(session, exercice, phase, avenant)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def mark_waiting(ref: ExerciceRef, phase: Phase, reason: str, flow_run_id: str | None,
+                 avenant: int = 0) -> None:
+    with session_scope() as session:
+        mark_phase(session, ref.exercice_id, phase, PhaseStatus.WAITING, avenant=avenant,
+                   waiting_reason=reason, flow_run_id=flow_run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def record(ref: ExerciceRef, phase: Phase, answer: Answer, avenant: int = 0,
+           as_of: date | None = None) -> tuple[bool, str]:
+    """Record an answer: (True, summary), or (False, why it was refused). Nothing half-written."""
+    try:
+        with session_scope() as session:
+            contract_row = find_contract(session, ref.contract_key)
+            exercice = session.get(Exercice, ref.exercice_id)
+            assert exercice is not None
+            summary = record_answer(session, contract_row, exercice, phase, answer,
+                                    as_of or today_paris(), avenant)
+    except AnswerRefusedError as exc:
+        return False, str(exc)
+    return True, summary
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def mark_completed(ref: ExerciceRef, phase: Phase, flow_run_id: str | None, avenant: int = 0) -> date | None:
+    with session_scope() as session:
+        exercice = session.get(Exercice, ref.exercice_id)
+        assert exercice is not None
+        done_on = phase_completion_date(session, exercice, phase, avenant)
+        mark_phase(session, ref.exercice_id, phase, PhaseStatus.COMPLETED, avenant=avenant,
+                   flow_run_id=flow_run_id, completed_on=done_on)
+        return done_on

@@ -1,0 +1,27 @@
+"""Prefect tasks around the deadline catalogue (thin wrappers over ``cdppe.reminders.sync``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from cdppe.db import session_scope
+from cdppe.reminders.sync import sync_all_deadlines, sync_deadlines
+
+
+@task(name="recalculer-echeances", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def sync_all_deadlines_task(as_of: date) -> dict[str, int]:
+    """Recompute the deadlines of every exercice as of ``as_of``."""
+    with session_scope() as session:
+        return asdict(sync_all_deadlines(session, as_of))
+
+
+@task(name="recalculer-echeances-exercice", retries=2, retry_delay_seconds=5,
+      cache_policy=NO_CACHE)
+def sync_exercice_deadlines_task(exercice_id: int, as_of: date) -> dict[str, int]:
+    """Recompute the deadlines of one exercice (after a recorded step)."""
+    with session_scope() as session:
+        return asdict(sync_deadlines(session, exercice_id, as_of))

@@ -1,0 +1,124 @@
+"""Avenants: carry-over, checks, and one avenant for one request (even at the same time)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from cdppe.amendments import AmendmentRefusedError, open_amendment, unused_credits
+from cdppe.contract_io import parse_contract
+from cdppe.importer import import_contract
+from models import Amendment, AmendmentLine, Contract, Exercice, FicheAction, FicheExecution, Payment
+from models.amendment_request import AmendmentRequest, EnvelopeChange, Transfer
+from models.enums import AmendmentPart, FundingSource
+from tests.factories import minimal_contract
+
+AS_OF = date(2025, 6, 30)
+
+
+def two_years(session: Session) -> tuple[Contract, Exercice, Exercice]:
+    data = minimal_contract()
+    second = dict(data["exercices"][0], year=2025, planned_council_session="2025-06-20",
+                  planned_signature="2025-07-15")
+    data["exercices"].append(second)
+    for fiche in data["fiches"]:
+        fiche["money"] += [dict(m, exercice=2025) for m in fiche["money"]]
+    import_contract(session, parse_contract(data), "test")
+    session.commit()
+    contract = session.exec(select(Contract)).one()
+    ex24, ex25 = session.exec(select(Exercice).order_by(Exercice.year)).all()  # type: ignore[arg-type]
+    return contract, ex24, ex25
+
+
+def pay_and_consume(session: Session, ex: Exercice) -> None:
+    """FIR fully paid, 400 € of it reported consumed: 2 600 € unused if the FIR envelope is 3 000 €."""
+    session.add(Payment(exercice_id=ex.id or 0, source=FundingSource.FIR, planned_amount=ex.fir,
+                        notified_amount=ex.fir, received_on=date(2025, 1, 15), recorded_by="t"))
+    fiche = session.exec(select(FicheAction).where(FicheAction.number == "1")).one()
+    session.add(FicheExecution(fiche_id=fiche.id or 0, exercice_id=ex.id or 0,
+                               consumed_etat=Decimal("400.00")))
+    session.commit()
+
+
+def request(**kwargs: object) -> AmendmentRequest:
+    base: dict[str, object] = {"contract": "71-2024", "year": 2025, "requested_by": "Opératrice",
+                               "reason": "Report des crédits 2024",
+                               "envelopes": [EnvelopeChange(source=FundingSource.FIR,
+                                                            supplementary="100.00")]}
+    base.update(kwargs)
+    return AmendmentRequest.model_validate(base)
+
+
+def test_carry_over_is_paid_minus_consumed(session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24)
+    expected = ex24.fir - Decimal("400.00")
+    assert unused_credits(session, ex24) == {FundingSource.FIR: expected}
+    opened = open_amendment(session, contract, ex25, request(), AS_OF)
+    session.commit()
+    lines = {line.part: line.amount for line in session.exec(
+        select(AmendmentLine).where(AmendmentLine.amendment_id == opened.amendment_id))}
+    assert lines[AmendmentPart.CARRY_OVER] == expected
+    assert lines[AmendmentPart.INITIAL] == ex25.fir
+    assert sum(lines.values()) == ex25.fir + expected + Decimal("100.00")
+
+
+def test_wrong_carry_over_and_bad_transfer_refused(session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24)
+    bad = request(envelopes=[EnvelopeChange(source=FundingSource.FIR, carry_over="5.00")],
+                  transfers=[Transfer(source=FundingSource.FIR, from_fiche="1", to_fiche="404",
+                                      amount="999999.00", informed_on=date(2025, 3, 1))])
+    with pytest.raises(AmendmentRefusedError) as info:
+        open_amendment(session, contract, ex25, bad, AS_OF)
+    session.rollback()
+    text = str(info.value)
+    assert "carry_over" in text and "fiche '404' inconnue" in text and "n'a que" in text
+    assert session.exec(select(func.count()).select_from(Amendment)).one() == 0
+
+
+def test_same_request_twice_gives_one_avenant(session: Session) -> None:
+    contract, _, ex25 = two_years(session)
+    first = open_amendment(session, contract, ex25, request(), AS_OF, flow_run_id="run-a")
+    session.commit()
+    again = open_amendment(session, contract, ex25, request(requested_by="Autre opérateur"), AS_OF,
+                           flow_run_id="run-b")
+    resumed = open_amendment(session, contract, ex25, request(), AS_OF, flow_run_id="run-a")
+    assert (first.number, first.duplicate) == (1, False)
+    assert (again.number, again.duplicate) == (1, True)
+    assert resumed.duplicate is False  # the run that opened it goes on after a resume
+    assert session.exec(select(func.count()).select_from(Amendment)).one() == 1
+
+
+def test_concurrent_requests_give_one_avenant(engine: Engine) -> None:
+    with Session(engine) as session:
+        two_years(session)
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def operator(name: str) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            contract = session.exec(select(Contract)).one()
+            ex25 = session.exec(select(Exercice).where(Exercice.year == 2025)).one()
+            barrier.wait()
+            try:
+                results.append(open_amendment(session, contract, ex25, request(requested_by=name), AS_OF,
+                                              flow_run_id=name))
+                session.commit()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                session.rollback()
+                results.append(exc)
+
+    threads = [threading.Thread(target=operator, args=(n,)) for n in ("op-1", "op-2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Amendment)).one() == 1
+    assert all(not isinstance(r, AssertionError) for r in results), results

@@ -1,0 +1,97 @@
+"""Each rule refuses bad input with the field path and expected vs actual."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cdppe.contract_io import parse_contract
+from cdppe.rules import RuleViolationError
+from tests.factories import minimal_contract
+
+
+def violations(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(RuleViolationError) as info:
+        parse_contract(data)
+    return [str(v) for v in info.value.violations]
+
+
+def test_minimal_contract_is_valid() -> None:
+    cf = parse_contract(minimal_contract())
+    assert cf.key == "71-2024"
+
+
+def test_fir_lines_not_adding_up() -> None:
+    data = minimal_contract()
+    data["exercices"][0]["envelope"]["fir"] = "999999.00"
+    found = violations(data)
+    assert any(v.startswith("exercices[0] (2024).envelope.fir : la somme des lignes État FIR")
+               for v in found), found
+    # the declared totals are checked too: one line per broken rule
+    assert any("envelope.state_total" in v for v in found)
+    assert any("envelope.departement_share" in v for v in found)
+
+
+def test_cofinancing_broken_names_the_objective() -> None:
+    data = minimal_contract()
+    fiche = data["fiches"][0]
+    fiche["money"][1]["amount"] = "400.00"
+    found = violations(data)
+    objective = fiche["objectives"][0]
+    line = next(v for v in found if "cofinancement" in v)
+    assert line.startswith(f"objectives[{objective}] (2024)")
+    assert "attendu : ≥ 1\u202f000\u00a0€" in line and "trouvé : 400\u00a0€" in line
+
+
+def test_ondam_only_objective_needs_no_departement_money() -> None:
+    data = minimal_contract()
+    # fiche 99 is ONDAM only, with no Département line: still valid
+    assert data["fiches"][-1]["money"][0]["source"] == "ONDAM"
+    parse_contract(data)
+
+
+def test_deliberation_after_signature_is_refused() -> None:
+    data = minimal_contract()
+    data["exercices"][0]["milestones"] = {
+        "council_session_date": "2024-12-20",
+        "signatures": {"prefet": "2024-12-10"},
+    }
+    found = violations(data)
+    assert any(v.startswith("exercices[0] (2024).milestones.signatures.prefet : la signature ne "
+                            "peut précéder la délibération") for v in found), found
+
+
+def test_missing_mandatory_objective() -> None:
+    data = minimal_contract()
+    removed = data["fiches"].pop(1)
+    found = violations(data)
+    assert any(f"objectives[{removed['objectives'][0]}] : objectif obligatoire couvert par aucune"
+               in v for v in found), found
+
+
+def test_every_violation_reported_at_once() -> None:
+    data = minimal_contract()
+    data["exercices"][0]["envelope"]["fir"] = "1.00"
+    data["fiches"][0]["money"][1]["amount"] = "1.00"
+    data["fiches"][1]["number"] = "13--2"
+    found = violations(data)
+    assert len(found) >= 3
+    assert any("fiches[1].number" in v for v in found)
+
+
+def test_schema_errors_have_paths() -> None:
+    data = minimal_contract()
+    data["fiches"][0]["money"][0]["amount"] = "12.345"
+    data["coordinator"]["email"] = "pas-une-adresse"
+    found = violations(data)
+    assert any(v.startswith("fiches[0].money[0].amount") and "plus de deux décimales" in v
+               for v in found), found
+    assert any(v.startswith("coordinator.email") for v in found), found
+
+
+def test_header_injection_in_names_is_refused() -> None:
+    data = minimal_contract()
+    data["parties"]["departement"]["contacts"][0]["name"] = "Cheffe\r\nBcc: x@example.org"
+    found = violations(data)
+    assert any("parties.departement.contacts[0].name" in v for v in found), found

@@ -1,0 +1,101 @@
+"""Drive served flow runs the way the UI does: wait for a pause, read its form, resume with input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
+from prefect.flow_runs import resume_flow_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """Kill the serving process and every flow-run process it started (like a crash)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=30)
+
+
+def start_serving(api_url: str, db_url: str, data_dir: Path, log: Path) -> Served:
+    env = dict(os.environ)
+    env.update({
+        "PREFECT_API_URL": api_url,
+        "CDPPE_DATABASE_URL": db_url,
+        "CDPPE_DATA_DIR": str(data_dir),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    })
+    handle = log.open("ab")
+    process = subprocess.Popen([sys.executable, "-m", "deployments.serve"], cwd=ROOT, env=env,
+                               stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    served = Served(process, log)
+    deadline = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"serve exited: {log.read_text()[-3000:]}")
+            try:
+                client.read_deployment_by_name("annual-cycle/cycle-annuel")
+                time.sleep(2)  # let the runner finish registering and start polling
+                return served
+            except Exception:  # noqa: BLE001 - not registered yet
+                time.sleep(0.5)
+    served.kill()
+    raise TimeoutError("deployments were not registered in time")
+
+
+def wait_for_pause(run_id: UUID, previous_key: str | None = None, timeout: float = 180) -> FlowRun:
+    """Wait until the run is paused on a new key (or finished); return the run."""
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            run = client.read_flow_run(run_id)
+            state = run.state
+            assert state is not None
+            if state.is_paused() and state.state_details.pause_key != previous_key:
+                return run
+            if state.is_final():
+                return run
+            time.sleep(0.3)
+    raise TimeoutError(f"flow run {run_id} did not pause in {timeout} s (state {state})")
+
+
+def pause_description(run: FlowRun) -> str:
+    assert run.state is not None
+    keyset = run.state.state_details.run_input_keyset
+    assert keyset is not None
+    deadline = time.monotonic() + 30
+    with get_client(sync_client=True) as client:
+        while True:  # the form is saved just after the pause is proposed
+            try:
+                return str(client.read_flow_run_input(run.id, keyset["description"]))
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+
+
+def answer(run: FlowRun, data: dict[str, Any]) -> str | None:
+    """Resume the paused run with ``data``; return the pause key that was answered."""
+    assert run.state is not None
+    key = run.state.state_details.pause_key
+    resume_flow_run(run.id, run_input=data)
+    return key

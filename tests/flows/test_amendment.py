@@ -1,0 +1,107 @@
+"""The operators' amendment deployment on a real Prefect API: two identical requests at once give
+one avenant; its deliberation and signature are answered as in the UI; the envelopes change."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.deployments import run_deployment
+from sqlmodel import Session, select
+
+from cdppe.contract_io import read_contract_file
+from cdppe.db import engine_for, upgrade
+from cdppe.importer import import_contract
+from cdppe.lifecycle import record_answer
+from models import Amendment, AmendmentLine, Contract, Exercice, GeneratedDocument, Payment
+from models.answers import AcknowledgementAnswer, DeliberationAnswer, DiagnosisAnswer, SignatureAnswer
+from models.enums import AmendmentPart, FundingSource, Phase, SignatoryRole
+from tests.conftest import EXAMPLES
+from tests.flows.driver import answer, start_serving, wait_for_pause
+
+pytestmark = pytest.mark.slow
+WHO = "Camille"
+
+
+def signed_contract(db_url: str) -> None:
+    engine = engine_for(db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        import_contract(session, read_contract_file(EXAMPLES / "saone-et-loire-2024.yaml"), "test")
+        session.commit()
+        contract = session.exec(select(Contract)).one()
+        ex = session.exec(select(Exercice)).one()
+        as_of = date(2025, 3, 1)
+        steps: list[tuple[Phase, Any]] = [
+            (Phase.DIAGNOSIS, DiagnosisAnswer(agreed_on=date(2024, 10, 15), answered_by=WHO)),
+            (Phase.DELIBERATION, DeliberationAnswer(convocation_date=date(2024, 11, 8),
+                                                    session_date=date(2024, 11, 22), number="205",
+                                                    vote="à l'unanimité", answered_by=WHO)),
+            (Phase.DELIBERATION, AcknowledgementAnswer(acknowledgement_date=date(2024, 11, 29),
+                                                       answered_by=WHO)),
+        ] + [(Phase.SIGNATURE, SignatureAnswer(role=r, signatory_name="Signataire",
+                                               signed_on=date(2024, 12, 2 + i), answered_by=WHO))
+             for i, r in enumerate((SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT))]
+        for phase, ans in steps:
+            record_answer(session, contract, ex, phase, ans, as_of)
+        session.add(Payment(exercice_id=ex.id or 0, source=FundingSource.FIR, planned_amount=ex.fir,
+                            notified_amount=ex.fir, received_on=date(2025, 1, 10), recorded_by=WHO))
+        session.commit()
+
+
+REQUEST = {
+    "contract": "71-2024", "year": 2024, "requested_by": "Opérateur A",
+    "reason": "Crédits supplémentaires FIR pour la PMI",
+    "envelopes": [{"source": "FIR", "supplementary": "25000.00"}],
+}
+
+
+def test_amendment_deployment(prefect_api: str, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'avenant.sqlite'}"
+    signed_contract(db_url)
+    served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve.log")
+    try:
+        first = run_deployment("amendment/avenant", parameters={"request": REQUEST}, timeout=0)
+        second = run_deployment("amendment/avenant",
+                                parameters={"request": {**REQUEST, "requested_by": "Opérateur B"}}, timeout=0)
+        a, b = wait_for_pause(first.id), wait_for_pause(second.id)
+        assert a.state is not None and b.state is not None
+        waiting, duplicate = (a, b) if a.state.is_paused() else (b, a)
+        assert duplicate.state is not None and duplicate.state.is_completed(), duplicate.state
+        assert waiting.state is not None and waiting.state.name == "En attente de délibération"
+        assert waiting.name == "Saône-et-Loire 2024 · avenant"
+        previous = None
+        steps: list[dict[str, Any]] = [
+            {"convocation_date": "2025-03-07", "session_date": "2025-03-21", "number": "42",
+             "vote": "à l'unanimité"},
+            {"acknowledgement_date": "2025-03-26"},
+            {"role": "prefet", "signatory_name": "Yves Seguy", "signed_on": "2025-04-01"},
+            {"role": "ars", "signatory_name": "Jean-Jacques Coiplet", "signed_on": "2025-04-02"},
+            {"role": "departement", "signatory_name": "André Accary", "signed_on": "2025-04-03"},
+        ]
+        run = waiting
+        for data in steps:
+            run = wait_for_pause(waiting.id, previous)
+            assert run.state is not None and run.state.is_paused(), run.state
+            previous = answer(run, {**data, "answered_by": WHO})
+        final = wait_for_pause(waiting.id, previous)
+        assert final.state is not None and final.state.is_completed(), final.state
+    finally:
+        served.kill()
+
+    with Session(engine_for(db_url)) as session:
+        amendments = session.exec(select(Amendment)).all()
+        assert [(x.number, x.status) for x in amendments] == [(1, "signed")]
+        assert amendments[0].effective_date == date(2025, 4, 3)
+        ex = session.exec(select(Exercice)).one()
+        assert ex.fir == Decimal("370395.00") + Decimal("25000.00")
+        assert ex.bop304 == Decimal("843728.00")  # untouched envelope
+        parts = {line.part: line.amount for line in session.exec(select(AmendmentLine))}
+        assert parts[AmendmentPart.INITIAL] == Decimal("370395.00")
+        assert parts[AmendmentPart.SUPPLEMENTARY] == Decimal("25000.00")
+        kinds = {d.kind for d in session.exec(select(GeneratedDocument).where(
+            GeneratedDocument.avenant_number == 1))}
+        assert any("avenant" in k for k in kinds), kinds

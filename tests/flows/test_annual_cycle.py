@@ -1,0 +1,202 @@
+"""End to end: Saône-et-Loire 2024 through all seven phases on a real Prefect API.
+
+Every human step is answered through Prefect's input API, as the UI does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactCollectionFilter
+from prefect.deployments import run_deployment
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from cdppe.contract_io import read_contract_file
+from cdppe.db import engine_for, upgrade
+from cdppe.importer import import_contract
+from models import (
+    AuditEvent,
+    Deliberation,
+    ExecutionReport,
+    Exercice,
+    GeneratedDocument,
+    OdpeReview,
+    Payment,
+    PhaseState,
+    Signature,
+)
+from models.enums import PhaseStatus
+from tests.conftest import EXAMPLES
+from tests.flows.driver import Served, answer, pause_description, start_serving, wait_for_pause
+
+pytestmark = pytest.mark.slow
+WHO = {"answered_by": "Camille Coordinatrice"}
+
+BEFORE_PAYMENT: list[tuple[str, dict[str, Any]]] = [
+    ("En attente du diagnostic partagé", {"agreed_on": "2024-10-15"}),
+    ("En attente de délibération", {"convocation_date": "2024-11-08", "session_date": "2024-11-22",
+                                    "number": "205", "vote": "à l'unanimité"}),
+    ("En attente de l'accusé de réception @ctes", {"acknowledgement_date": "2024-11-29"}),
+    ("En attente de signature (0/3)", {"role": "prefet", "signatory_name": "Yves Seguy",
+                                       "signed_on": "2024-12-02", "method": "papier"}),
+    ("En attente de signature (1/3)", {"role": "ars", "signatory_name": "Jean-Jacques Coiplet",
+                                       "signed_on": "2024-12-03", "method": "electronique"}),
+    ("En attente de signature (2/3)", {"role": "departement", "signatory_name": "André Accary",
+                                       "signed_on": "2024-12-05", "method": "papier",
+                                       "scan_path": "SCAN"}),
+]
+AFTER_SIGNATURE: list[tuple[str, dict[str, Any]]] = [
+    ("En attente du versement BOP 304 (0/2)", {"source": "BOP304", "notified_amount": "843728.00",
+                                               "received_on": "2025-01-20"}),
+    ("En attente du versement FIR (1/2)", {"source": "FIR", "notified_amount": "370395.00",
+                                           "received_on": "2025-02-10"}),
+    ("En attente de l'avis de l'ODPE", {"session_date": "2025-10-15", "favourable": True,
+                                        "opinion": "Avis favorable au projet de rapport."}),
+    ("En attente du rapport d'exécution", {"adopted_on": "2025-11-10", "deliberation_number": "2025-118",
+                                           "transmitted_on": "2025-11-28"}),
+    ("En attente de la décision sur l'avenant", {"avenant_needed": False}),
+]
+
+
+@pytest.fixture
+def cycle_db(tmp_path: Path) -> Iterator[tuple[str, Engine, Path]]:
+    db_url = f"sqlite:///{tmp_path / 'cycle.sqlite'}"
+    engine = engine_for(db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        import_contract(session, read_contract_file(EXAMPLES / "saone-et-loire-2024.yaml"), "test")
+        session.commit()
+    scan = tmp_path / "scan-signature.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% page signee\n")
+    yield db_url, engine, scan
+
+
+def drive(run_id: Any, steps: list[tuple[str, dict[str, Any]]], scan: Path,
+          previous: str | None = None) -> str | None:
+    for expected_name, data in steps:
+        run = wait_for_pause(run_id, previous)
+        assert run.state is not None
+        assert run.state.name == expected_name, (run.state.name, run.state.message)
+        payload = {**data, **WHO}
+        if payload.get("scan_path") == "SCAN":
+            payload["scan_path"] = str(scan)
+        previous = answer(run, payload)
+    return previous
+
+
+def start_cycle() -> Any:
+    run = run_deployment("annual-cycle/cycle-annuel", parameters={"contract": "71-2024", "year": 2024},
+                         timeout=0)
+    return run.id
+
+
+def count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_full_cycle_with_a_refused_answer(prefect_api: str, cycle_db: tuple[str, Engine, Path],
+                                          tmp_path: Path) -> None:
+    db_url, engine, scan = cycle_db
+    served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve.log")
+    try:
+        run_id = start_cycle()
+        previous = drive(run_id, BEFORE_PAYMENT[:3], scan)
+        # A signature dated before the deliberation is refused and the step still waits.
+        run = wait_for_pause(run_id, previous)
+        assert run.state is not None and run.state.name == "En attente de signature (0/3)"
+        previous = answer(run, {"role": "prefet", "signatory_name": "Yves Seguy",
+                                "signed_on": "2024-11-20", **WHO})
+        run = wait_for_pause(run_id, previous)
+        assert run.state is not None
+        assert run.state.name == "En attente de signature (0/3)"
+        assert "refusée" in pause_description(run)
+        assert "antérieure à la délibération" in (run.state.message or "")
+        with Session(engine) as session:
+            assert count(session, Signature) == 0
+        previous = drive(run_id, BEFORE_PAYMENT[3:] + AFTER_SIGNATURE, scan, previous)
+        final = wait_for_pause(run_id, previous)
+        assert final.state is not None and final.state.is_completed(), final.state
+        with get_client(sync_client=True) as client:
+            finished = client.read_flow_run(run_id)
+            assert finished.name == "Saône-et-Loire 2024 · cycle annuel"
+            assert {"departement-71", "exercice-2024", "generation-2024"} <= set(finished.tags)
+            signature = client.read_latest_artifacts(
+                artifact_filter=ArtifactCollectionFilter(key={"any_": ["cdppe-71-2024-2024-signature"]}))
+            assert signature and "Signé par le Préfet le 2 décembre 2024" in str(signature[0].data)
+            assert "1\u202f692\u202f424\u00a0€" in str(signature[0].data)
+            plan = client.read_latest_artifacts(
+                artifact_filter=ArtifactCollectionFilter(key={"any_": ["cdppe-71-2024-2024-plan-action"]}))
+            assert plan and plan[0].type == "table"
+            progress = client.read_latest_artifacts(
+                artifact_filter=ArtifactCollectionFilter(key={"any_": ["cdppe-71-2024-2024-avancement"]}))
+            assert progress and float(str(progress[0].data)) == 100.0
+    finally:
+        served.kill()
+
+    with Session(engine) as session:
+        states = session.exec(select(PhaseState).where(PhaseState.avenant_number == 0)).all()
+        assert len(states) == 7
+        assert all(s.status is PhaseStatus.COMPLETED for s in states)
+        assert all(s.completed_at is not None for s in states)
+        assert count(session, Payment) == 2
+        assert count(session, Signature) == 3
+        assert count(session, OdpeReview) == 1
+        assert count(session, ExecutionReport) == 1
+        exercice = session.exec(select(Exercice)).one()
+        assert exercice.effective_date == date(2024, 12, 5)
+        assert exercice.report_due_date == date(2025, 12, 5)
+        delib = session.exec(select(Deliberation).where(Deliberation.subject == "contract")).one()
+        assert (delib.number, delib.acknowledgement_date) == ("205", date(2024, 11, 29))
+        scan_doc = session.exec(select(GeneratedDocument).where(
+            GeneratedDocument.kind == "signed_scan_departement")).one()
+        assert scan_doc.signed and len(scan_doc.sha256) == 64
+        assert count(session, AuditEvent) >= 12
+
+
+def test_interrupted_after_signature_resumes_without_repeating(
+        prefect_api: str, cycle_db: tuple[str, Engine, Path], tmp_path: Path) -> None:
+    db_url, engine, scan = cycle_db
+    served: Served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve.log")
+    run_id = start_cycle()
+    try:
+        previous = drive(run_id, BEFORE_PAYMENT, scan)
+        run = wait_for_pause(run_id, previous)  # now waiting for the first payment
+        assert run.state is not None and run.state.name.startswith("En attente du versement")
+    finally:
+        served.kill()  # the process dies; the suspended run is only a row in the database
+
+    with Session(engine) as session:
+        before = {s.phase: s.completed_at for s in session.exec(select(PhaseState))}
+        audit_before = count(session, AuditEvent)
+        docs_before = count(session, GeneratedDocument)
+
+    served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve2.log")
+    try:
+        with get_client(sync_client=True) as client:  # the old run is abandoned, a new one re-runs
+            from prefect.states import Cancelled
+
+            client.set_flow_run_state(run_id, Cancelled(), force=True)
+        new_run = start_cycle()
+        first = wait_for_pause(new_run)
+        assert first.state is not None and first.state.name == "En attente du versement BOP 304 (0/2)"
+        with Session(engine) as session:
+            assert count(session, AuditEvent) == audit_before  # no step was repeated
+            assert count(session, GeneratedDocument) == docs_before
+        previous = drive(new_run, AFTER_SIGNATURE, scan)
+        final = wait_for_pause(new_run, previous)
+        assert final.state is not None and final.state.is_completed(), final.state
+    finally:
+        served.kill()
+    with Session(engine) as session:
+        assert count(session, Signature) == 3
+        assert count(session, Payment) == 2
+        after = {s.phase: s.completed_at for s in session.exec(select(PhaseState))}
+        for phase, completed_at in before.items():
+            if completed_at is not None:
+                assert after[phase] == completed_at

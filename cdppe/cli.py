@@ -206,9 +206,16 @@ def start_cycles(api_url: str) -> list[str]:
     run_ids = []
     with temporary_settings({PREFECT_API_URL: api_url}):
         for key, year in todo:
-            run = cast(FlowRun, run_deployment(
-                "annual-cycle/cycle-annuel", parameters={"contract": key, "year": year},
-                idempotency_key=f"cycle-{key}-{year}", timeout=0))
+            # The same key gives back the same run after a restart; a run that ended without
+            # completing (cancelled, crashed) is replaced by a new one, which resumes from the
+            # database, the source of truth.
+            for attempt in range(1, 100):
+                suffix = "" if attempt == 1 else f"-{attempt}"
+                run = cast(FlowRun, run_deployment(
+                    "annual-cycle/cycle-annuel", parameters={"contract": key, "year": year},
+                    idempotency_key=f"cycle-{key}-{year}{suffix}", timeout=0))
+                if run.state is None or not run.state.is_final() or run.state.is_completed():
+                    break
             run_ids.append(str(run.id))
             console.print(f"Cycle {key} {year} : run {run.id}", highlight=False)
     return run_ids
@@ -252,6 +259,17 @@ def wait_first_human_step(api_url: str, run_ids: list[str], timeout: float = 240
     raise TimeoutError(f"cycles non suspendus à temps : {states}")
 
 
+def stop_on_sigterm() -> None:
+    """`kill` stops the stack as cleanly as Ctrl-C does, and Ctrl-C works even when started in background."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @app.command("up")
 def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] = False,
        port: int = 4200) -> None:
@@ -262,6 +280,7 @@ def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] =
     from cdppe.settings import get_settings
 
     settings = get_settings()
+    stop_on_sigterm()
     load_examples()
     stack = start_stack(settings, port=port)
     try:

@@ -48,7 +48,16 @@ class Stack:
                 raise RuntimeError(f"le processus {name} s'est arrêté (code {process.returncode}) :\n{tail}")
 
     def stop(self) -> None:
-        """Stop in reverse order: the runner first (it pauses nothing), the server last."""
+        """Stop in reverse order: the runner first, the server last.
+
+        The runner cancels every flow run whose process is still alive when it
+        stops, and a run that has just suspended itself needs a moment to exit:
+        stopping the runner then would turn a waiting run into a cancelled one.
+        So the runner is only stopped once its flow-run processes are gone.
+        """
+        for name, process in self.processes:
+            if name == "serve" and process.poll() is None:
+                wait_children_exit(process.pid, timeout=30)
         for _, process in reversed(self.processes):
             if process.poll() is None:
                 try:
@@ -62,6 +71,23 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         self.processes.clear()
+
+
+def child_pids(pid: int) -> set[int]:
+    """Direct children of a process, from /proc (Linux); empty where /proc is not available."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children.update(int(child) for child in task.read_text().split())
+        except OSError:
+            continue
+    return children
+
+
+def wait_children_exit(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while child_pids(pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def wait_http(url: str, timeout: float, alive: Callable[[], None]) -> None:

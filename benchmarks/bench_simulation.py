@@ -8,10 +8,13 @@ orchestration ratio is flows / plain. Then the growth from 10 to 101 Départemen
 (time) against the growth of the work (documents + e-mails + recorded answers).
 
     .venv/bin/python benchmarks/bench_simulation.py [--sizes 1,10,101] [--year 2025]
-        [--prefect-db postgresql+asyncpg://postgres@127.0.0.1:5432/DB]
+        [--prefect-db auto|sqlite|postgresql+asyncpg://postgres@127.0.0.1:5432/DB]
 
-Without ``--prefect-db`` the Prefect server is a temporary local one on SQLite.
-Peak memory is the simulation process's (the Prefect server runs in its own process).
+The Prefect server is a temporary local one. With ``auto`` (the default) it runs on a
+throwaway PostgreSQL database on 127.0.0.1:5432 (the production setup; created for each
+measurement and dropped after) when PostgreSQL answers there, else on SQLite, whose
+writers contend as runs pile up. Peak memory is the simulation process's (the Prefect
+server runs in its own process).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +54,48 @@ def child(size: int, mode: str, out: Path, year: int, prefect_db: str | None) ->
                                   **summary.as_dict()}))
 
 
-def measure(size: int, mode: str, year: int, prefect_db: str | None) -> dict[str, Any]:
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_available() -> bool:
+    from sqlalchemy import create_engine, text
+
+    try:
+        with create_engine(PG_ADMIN, connect_args={"connect_timeout": 2}).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - not there: SQLite then
+        return False
+
+
+@contextmanager
+def throwaway_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one measurement's Prefect server, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure(size: int, mode: str, year: int, prefect_db: str) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix=f"cdppe-bench-sim-{size}-{mode}-"))
-    args = [sys.executable, __file__, "--child", str(size), mode, str(out), "--year", str(year)]
-    if prefect_db:
-        args += ["--prefect-db", prefect_db]
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    with ExitStack() as stack:
+        url = prefect_db
+        if mode == "flows" and prefect_db == "auto":
+            url = stack.enter_context(throwaway_database(f"cdppe_bench_{os.getpid()}_{size}"))
+        args = [sys.executable, __file__, "--child", str(size), mode, str(out), "--year", str(year)]
+        if url.startswith("postgresql"):
+            args += ["--prefect-db", url]
+        done = subprocess.run(args, capture_output=True, text=True, check=False)
+    shutil.rmtree(out, ignore_errors=True)
     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"{size} {mode} failed:\n{done.stderr[-4000:]}")
@@ -68,14 +110,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,101")
     parser.add_argument("--year", type=int, default=2025)
-    parser.add_argument("--prefect-db", default=None)
+    parser.add_argument("--prefect-db", default="auto")
     parser.add_argument("--child", nargs=3, metavar=("SIZE", "MODE", "OUT"))
     args = parser.parse_args()
     if args.child:
-        child(int(args.child[0]), args.child[1], Path(args.child[2]), args.year, args.prefect_db)
+        child(int(args.child[0]), args.child[1], Path(args.child[2]), args.year,
+              args.prefect_db if args.prefect_db.startswith("postgresql") else None)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    server = "PostgreSQL" if args.prefect_db else "SQLite (serveur temporaire)"
+    if args.prefect_db == "auto" and not postgres_available():
+        args.prefect_db = "sqlite"
+    server = "SQLite" if args.prefect_db == "sqlite" else "PostgreSQL"
     print(f"Simulation {args.year}, serveur Prefect sur {server}, machine à {os.cpu_count()} cœurs\n")
     head = (f"{'Dép.':>4} {'mode':<6} {'durée (s)':>9} {'pic (Mio)':>9} {'flow runs':>9} "
             f"{'documents':>9} {'courriels':>9} {'docs/s':>7} {'mails/s':>7} {'ratio':>6}")

@@ -19,7 +19,7 @@ from prefect.utilities.engine import propose_state_sync
 from cdppe.lifecycle import Need
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
-from tasks.artifacts import publish_phase_summary, publish_plan_action, publish_progress
+from tasks.artifacts import publish_phase_artifacts
 from tasks.cycle import (
     ExerciceRef,
     find_need,
@@ -116,10 +116,7 @@ def finish_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
 
     on_phase_completed(ref, phase, avenant)
     mark_completed(ref, phase, current_flow_run_id(), avenant)
-    publish_phase_summary(ref, phase, avenant)
-    if phase is Phase.DIAGNOSIS:
-        publish_plan_action(ref)
-    publish_progress(ref)
+    publish_phase_artifacts(ref, phase, avenant)
 
 
 def answer_loop(ref: ExerciceRef, phase: Phase, avenant: int, step: Callable[[], str]) -> None:

@@ -14,6 +14,16 @@ from tasks.cycle import ExerciceRef
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def publish_phase_artifacts(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
+    """What a completed phase shows in the UI: its summary, the plan d'action after the
+    diagnosis, the exercice's progress (one task: three artifacts, one task run)."""
+    publish_phase_summary.fn(ref, phase, avenant)
+    if phase is Phase.DIAGNOSIS:
+        publish_plan_action.fn(ref)
+    publish_progress.fn(ref)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def publish_phase_summary(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
     with session_scope() as session:
         contract = session.get(Contract, ref.contract_id)

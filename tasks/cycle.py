@@ -67,17 +67,26 @@ def load_exercice(contract: str, year: int) -> ExerciceRef:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def tag_flow_run(ref: ExerciceRef, flow_run_id: str | None) -> None:
-    """Add the Département, year and generation tags to the current run (UI filters)."""
+    """Add the Département, year and generation tags to the current run (UI filters).
+
+    The run's current tags come from the run context (read when the run started), so a
+    run created with its tags costs no API call at all.
+    """
     if flow_run_id is None:
         return
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
 
+    ctx = FlowRunContext.get()
     with get_client(sync_client=True) as client:
-        run = client.read_flow_run(UUID(flow_run_id))
-        wanted = sorted(set(run.tags) | set(ref.tags))
-        if wanted != sorted(run.tags):
+        if ctx is not None and ctx.flow_run is not None and str(ctx.flow_run.id) == flow_run_id:
+            current = list(ctx.flow_run.tags)
+        else:
+            current = list(client.read_flow_run(UUID(flow_run_id)).tags)
+        wanted = sorted(set(current) | set(ref.tags))
+        if wanted != sorted(current):
             client.update_flow_run(UUID(flow_run_id), tags=wanted)
 
 

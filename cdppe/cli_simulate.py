@@ -23,6 +23,9 @@ def simulate_command(
     = Path("out/simulation"),
     seed: Annotated[int, typer.Option("--seed", help="Graine : même graine, même résultat")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Résumé en JSON")] = False,
+    prefect_db: Annotated[str | None, typer.Option(
+        "--prefect-db", help="Base du serveur Prefect temporaire (postgresql+asyncpg://...) ; "
+        "SQLite par défaut. Ignoré si PREFECT_API_URL désigne un serveur.")] = None,
 ) -> None:
     """Simule une année complète pour N Départements : relances quotidiennes, étapes, documents, courriels."""
     for name, value in (("PREFECT_LOGGING_LEVEL", "WARNING"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false")):
@@ -43,7 +46,8 @@ def simulate_command(
             progress.update(task, description=f"Journée du {day}", completed=done, total=total)
 
         try:
-            result = simulate(departments, year, out, seed, on_day=on_day)
+            result = simulate(departments, year, out, seed, on_day=on_day,
+                              prefect_database_url=prefect_db)
         except (RuleViolationError, ValueError) as exc:
             err.print(f"[bold red]Erreur[/] : {exc}", highlight=False)
             raise typer.Exit(2) from exc

@@ -23,13 +23,11 @@ from tasks.artifacts import publish_phase_artifacts
 from tasks.cycle import (
     ExerciceRef,
     find_need,
-    load_exercice,
     mark_completed,
     mark_waiting,
-    phase_status,
+    open_phase,
     record,
     resolve_exercice,
-    tag_flow_run,
 )
 
 A = TypeVar("A", bound=Answer)
@@ -145,9 +143,8 @@ def run_phase(phase: Phase, contract: str, year: int, avenant: int = 0) -> str:
     As a subflow it cannot suspend (Prefect refuses): it returns ``waiting`` and
     the parent flow suspends itself instead.
     """
-    ref = load_exercice(contract, year)
-    tag_flow_run(ref, current_flow_run_id())
-    if phase_status(ref, phase, avenant) is PhaseStatus.COMPLETED:
+    ref, status = open_phase(contract, year, phase, avenant, current_flow_run_id())
+    if status is PhaseStatus.COMPLETED:
         return COMPLETED
 
     def step() -> str:

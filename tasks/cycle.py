@@ -100,6 +100,19 @@ def phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatu
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def open_phase(contract: str, year: int, phase: Phase, avenant: int,
+               flow_run_id: str | None) -> tuple[ExerciceRef, PhaseStatus]:
+    """Load the exercice, tag the run for the UI filters and read where the phase stands.
+
+    One task run for what every phase run does first: each task run costs the
+    server a few events to record, about 25 ms on two cores when measured.
+    """
+    ref = resolve_exercice(contract, year)
+    tag_flow_run.fn(ref, flow_run_id)
+    return ref, phase_status.fn(ref, phase, avenant)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def find_need(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> Need | None:
     with session_scope() as session:
         exercice = session.get(Exercice, ref.exercice_id)

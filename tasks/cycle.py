@@ -80,13 +80,14 @@ def tag_flow_run(ref: ExerciceRef, flow_run_id: str | None) -> None:
     from prefect.context import FlowRunContext
 
     ctx = FlowRunContext.get()
-    with get_client(sync_client=True) as client:
-        if ctx is not None and ctx.flow_run is not None and str(ctx.flow_run.id) == flow_run_id:
-            current = list(ctx.flow_run.tags)
-        else:
+    if ctx is not None and ctx.flow_run is not None and str(ctx.flow_run.id) == flow_run_id:
+        current = list(ctx.flow_run.tags)
+    else:
+        with get_client(sync_client=True) as client:
             current = list(client.read_flow_run(UUID(flow_run_id)).tags)
-        wanted = sorted(set(current) | set(ref.tags))
-        if wanted != sorted(current):
+    wanted = sorted(set(current) | set(ref.tags))
+    if wanted != sorted(current):
+        with get_client(sync_client=True) as client:
             client.update_flow_run(UUID(flow_run_id), tags=wanted)
 
 

@@ -4,7 +4,8 @@ For each size, the same simulation runs twice, each in its own process (so peak
 memory is its own): once through the real flows on a real Prefect API, once as the
 same work in one plain Python loop (same templates rendered, same rows written,
 same e-mails sent; ``orchestrated=False`` in ``cdppe.simulation.runner``). The
-orchestration ratio is flows / plain. Then the growth from 10 to 101 Départements
+orchestration ratio is flows / plain; ``complets`` counts the exercices that reached
+their report and avenant (from the database). Then the growth from 10 to 101 Départements
 (time) against the growth of the work (documents + e-mails + recorded answers).
 
     .venv/bin/python benchmarks/bench_simulation.py [--sizes 1,10,101] [--year 2025]
@@ -123,7 +124,7 @@ def main() -> None:
     server = "SQLite" if args.prefect_db == "sqlite" else "PostgreSQL"
     print(f"Simulation {args.year}, serveur Prefect sur {server}, machine à {os.cpu_count()} cœurs\n")
     head = (f"{'Dép.':>4} {'mode':<6} {'durée (s)':>9} {'pic (Mio)':>9} {'flow runs':>9} "
-            f"{'documents':>9} {'courriels':>9} {'docs/s':>7} {'mails/s':>7} {'ratio':>6}")
+            f"{'documents':>9} {'courriels':>9} {'docs/s':>7} {'mails/s':>7} {'ratio':>6} {'complets':>8}")
     print(head)
     results: dict[int, dict[str, dict[str, Any]]] = {}
     for size in sizes:
@@ -134,7 +135,8 @@ def main() -> None:
             ratio = (f"{r['wall'] / results[size]['plain']['wall']:>6.2f}" if mode == "flows" else f"{'':>6}")
             print(f"{size:>4} {mode:<6} {r['wall']:>9.1f} {r['peak'] / 2**20:>9.0f} {r['flow_runs']:>9} "
                   f"{r['documents']:>9} {r['emails_sent']:>9} {r['documents'] / r['wall']:>7.1f} "
-                  f"{r['emails_sent'] / r['wall']:>7.1f} {ratio}", flush=True)
+                  f"{r['emails_sent'] / r['wall']:>7.1f} {ratio} "
+                  f"{r['exercices_complete']:>4}/{r['departements']:<3}", flush=True)
     if 10 in results and 101 in results:
         small, big = results[10], results[101]
         print("\nCroissance de 10 à 101 Départements :")

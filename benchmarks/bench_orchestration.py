@@ -175,32 +175,26 @@ def postgres_server() -> Iterator[None]:
     import urllib.request
     import uuid
 
-    import psycopg
     from prefect.settings import PREFECT_API_URL
+    from throwaway_postgres import throwaway_database
 
-    name = f"prefect_bench_{uuid.uuid4().hex[:8]}"
-    admin = "postgresql://postgres@127.0.0.1:5432/test"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    env = dict(os.environ, PREFECT_API_DATABASE_CONNECTION_URL=url)
-    command = [sys.executable, "-m", "prefect", "server", "start", "--port", "4388", "--no-ui"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:4388/api/health", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.5)
-        with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4388/api"}):
-            yield
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database(f"prefect_bench_{uuid.uuid4().hex[:8]}") as url:
+        env = dict(os.environ, PREFECT_API_DATABASE_CONNECTION_URL=url)
+        command = [sys.executable, "-m", "prefect", "server", "start", "--port", "4388", "--no-ui"]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        try:
+            for _ in range(240):
+                try:
+                    urllib.request.urlopen("http://127.0.0.1:4388/api/health", timeout=1)  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4388/api"}):
+                yield
+        finally:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=60)
 
 
 def main() -> None:

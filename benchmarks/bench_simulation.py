@@ -28,10 +28,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from throwaway_postgres import postgres_available, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,37 +54,6 @@ def child(size: int, mode: str, out: Path, year: int, prefect_db: str | None) ->
     print("RESULT " + json.dumps({"size": size, "mode": mode, "wall": result.wall_seconds,
                                   "peak": peak, "answers": result.counters.answers,
                                   **summary.as_dict()}))
-
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def postgres_available() -> bool:
-    from sqlalchemy import create_engine, text
-
-    try:
-        with create_engine(PG_ADMIN, connect_args={"connect_timeout": 2}).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:  # noqa: BLE001 - not there: SQLite then
-        return False
-
-
-@contextmanager
-def throwaway_database(name: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for one measurement's Prefect server, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def measure(size: int, mode: str, year: int, prefect_db: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdppe.prefect_server import server_environment
 from cdppe.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +106,7 @@ def wait_http(url: str, timeout: float, alive: Callable[[], None]) -> None:
 
 def build_env(settings: Settings, api_url: str) -> dict[str, str]:
     data = settings.data_dir.resolve()
-    env = dict(os.environ)
+    env = server_environment(dict(os.environ))
     env.update({
         "CDPPE_DATA_DIR": str(data),
         "PREFECT_API_URL": api_url,

@@ -86,5 +86,7 @@ def prefect_api() -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from cdppe.prefect_server import local_server_settings
+
+    with local_server_settings(), prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())

@@ -280,8 +280,12 @@ def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
         temporary_settings,
     )
 
+    from cdppe.prefect_server import local_server_settings
+
     with ExitStack() as stack:
         url = PREFECT_API_URL.value()
+        if not url:
+            stack.enter_context(local_server_settings())
         if not url and server_database_url is None:
             from prefect.testing.utilities import prefect_test_harness
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from cdppe.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
 from cdppe.dates import format_date_fr, utcnow
+from cdppe.documents import generate_step_documents
 from cdppe.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.settings import get_settings
 from models import (
@@ -418,6 +419,30 @@ def mark_phase(session: Session, exercice_id: int, phase: Phase, status: PhaseSt
     session.add(state)
     session.flush()
     return state
+
+
+DOCUMENT_FORMATS = ("html", "docx")
+
+
+def produces_documents(phase: Phase, avenant: int = 0) -> bool:
+    """The yearly amendment decision alone produces no document; each avenant has its own."""
+    return not (phase is Phase.AMENDMENT and avenant == 0)
+
+
+def complete_phase(session: Session, contract_id: int, exercice: Exercice, phase: Phase,
+                   avenant: int = 0, flow_run_id: str | None = None) -> date | None:
+    """Generate the phase's documents, then mark it completed: one transaction (the caller's).
+
+    Returns the business date it was completed on. A document that cannot be generated
+    raises before anything is marked, and the caller's rollback leaves no row behind.
+    """
+    assert exercice.id is not None
+    if produces_documents(phase, avenant):
+        generate_step_documents(session, contract_id, exercice.id, phase, DOCUMENT_FORMATS, avenant)
+    done_on = phase_completion_date(session, exercice, phase, avenant)
+    mark_phase(session, exercice.id, phase, PhaseStatus.COMPLETED, avenant=avenant,
+               flow_run_id=flow_run_id, completed_on=done_on)
+    return done_on
 
 
 def phase_completion_date(session: Session, exercice: Exercice, phase: Phase,

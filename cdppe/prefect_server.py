@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 SERVER_ENVIRONMENT: dict[str, str] = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
@@ -40,3 +41,32 @@ def local_server_settings() -> Iterator[None]:
     finally:
         for name in added:
             os.environ.pop(name, None)
+
+
+RESULT_STORAGE_BLOCK = "cdppe-resultats"
+
+
+def own_server_client_settings() -> dict[Any, Any]:
+    """Client settings for a local server this process started (its settings are known).
+
+    - The result storage is named: a ``LocalFileSystem`` block on Prefect's usual folder,
+      saved once. Otherwise every flow run asks the server which storage is the default
+      (``GET /admin/storage``, three requests a flow run when counted).
+    - No CSRF token is fetched by every new client when the server does not check them
+      (Prefect's default; the server process has this process's settings).
+    """
+    from prefect.filesystems import LocalFileSystem
+    from prefect.settings import (
+        PREFECT_CLIENT_CSRF_SUPPORT_ENABLED,
+        PREFECT_LOCAL_STORAGE_PATH,
+        PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK,
+        PREFECT_SERVER_CSRF_PROTECTION_ENABLED,
+    )
+
+    LocalFileSystem(basepath=str(PREFECT_LOCAL_STORAGE_PATH.value())).save(
+        RESULT_STORAGE_BLOCK, overwrite=True)
+    settings: dict[Any, Any] = {
+        PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK: f"local-file-system/{RESULT_STORAGE_BLOCK}"}
+    if not PREFECT_SERVER_CSRF_PROTECTION_ENABLED.value():
+        settings[PREFECT_CLIENT_CSRF_SUPPORT_ENABLED] = False
+    return settings

@@ -11,7 +11,7 @@ from flows.common import current_flow_run_id, finish_phase, run_phase
 from models.amendment_request import AmendmentRequest
 from models.enums import Phase, PhaseStatus
 from tasks.amendments import apply_avenant, open_avenant
-from tasks.cycle import load_exercice, phase_status, resolve_exercice, tag_flow_run
+from tasks.cycle import open_exercice, phase_status, resolve_exercice
 from tasks.national import publish_consolidated
 
 
@@ -29,8 +29,7 @@ def amendment_run_name() -> str:
 @flow(name="amendment", flow_run_name=amendment_run_name)
 def amendment(request: AmendmentRequest) -> str:
     """Avenant : nouvelles enveloppes et leurs parts, fiches, fongibilité, puis délibération et signature."""
-    ref = load_exercice(request.contract, request.year)
-    tag_flow_run(ref, current_flow_run_id())
+    ref = open_exercice(request.contract, request.year, current_flow_run_id())
     opened = open_avenant(ref, request, current_flow_run_id())
     if opened.duplicate:
         return f"Avenant n° {opened.number} déjà ouvert par une demande identique : rien de plus."

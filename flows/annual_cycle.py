@@ -18,7 +18,7 @@ from flows.odpe_review import odpe_review
 from flows.signature import signature
 from models.enums import PHASE_ORDER, Phase, PhaseStatus
 from tasks.artifacts import publish_progress
-from tasks.cycle import load_exercice, phase_status, resolve_exercice, tag_flow_run
+from tasks.cycle import open_exercice, phase_status, resolve_exercice
 
 PHASE_FLOWS: dict[Phase, Callable[..., str]] = {
     Phase.DIAGNOSIS: diagnosis,
@@ -43,8 +43,7 @@ def cycle_run_name() -> str:
 @flow(name="annual-cycle", flow_run_name=cycle_run_name)
 def annual_cycle(contract: str, year: int) -> dict[str, str]:
     """Cycle annuel d'un exercice : du diagnostic à l'avenant, en attendant les réponses des personnes."""
-    ref = load_exercice(contract, year)
-    tag_flow_run(ref, current_flow_run_id())
+    ref = open_exercice(contract, year, current_flow_run_id())
     publish_progress(ref)
     outcomes: dict[str, str] = {}
     for phase in PHASE_ORDER:

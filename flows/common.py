@@ -22,8 +22,8 @@ from models.enums import Phase, PhaseStatus
 from tasks.artifacts import publish_phase_artifacts
 from tasks.cycle import (
     ExerciceRef,
+    complete_phase,
     find_need,
-    mark_completed,
     mark_waiting,
     open_phase,
     record,
@@ -109,11 +109,8 @@ def wait_for_answer(need: Need, attempt: int, error: str | None = None) -> Answe
 
 
 def finish_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
-    """Everything a completed phase produces, then the completed mark (last, so a crash redoes it)."""
-    from flows.hooks import on_phase_completed
-
-    on_phase_completed(ref, phase, avenant)
-    mark_completed(ref, phase, current_flow_run_id(), avenant)
+    """The documents and the completed mark (one transaction), then what the UI shows."""
+    complete_phase(ref, phase, current_flow_run_id(), avenant)
     publish_phase_artifacts(ref, phase, avenant)
 
 
@@ -143,12 +140,14 @@ def run_phase(phase: Phase, contract: str, year: int, avenant: int = 0) -> str:
     As a subflow it cannot suspend (Prefect refuses): it returns ``waiting`` and
     the parent flow suspends itself instead.
     """
-    ref, status = open_phase(contract, year, phase, avenant, current_flow_run_id())
-    if status is PhaseStatus.COMPLETED:
+    opened = open_phase(contract, year, phase, avenant, current_flow_run_id())
+    if opened.status is PhaseStatus.COMPLETED:
         return COMPLETED
+    ref = opened.ref
+    first_look: list[Need | None] = [opened.need]  # read when opening: no second task run for it
 
     def step() -> str:
-        need = find_need(ref, phase, avenant)
+        need = first_look.pop() if first_look else find_need(ref, phase, avenant)
         if need is None:
             finish_phase(ref, phase, avenant)
             return COMPLETED

@@ -9,20 +9,15 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
+from cdppe import lifecycle
 from cdppe.contracts import find_contract, find_exercice
 from cdppe.dates import today_paris
 from cdppe.db import session_scope
-from cdppe.lifecycle import (
-    AnswerRefusedError,
-    Need,
-    mark_phase,
-    next_need,
-    phase_completion_date,
-    record_answer,
-)
+from cdppe.lifecycle import AnswerRefusedError, Need, mark_phase, next_need, record_answer
 from models import Departement, Exercice, PhaseState
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
+from tasks.documents import retry_unless_refused
 
 
 @dataclass(frozen=True)
@@ -60,12 +55,6 @@ def resolve_exercice(contract: str, year: int) -> ExerciceRef:
                            dept.name if dept else c.departement_code, c.generation)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def load_exercice(contract: str, year: int) -> ExerciceRef:
-    return resolve_exercice(contract, year)
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def tag_flow_run(ref: ExerciceRef, flow_run_id: str | None) -> None:
     """Add the Département, year and generation tags to the current run (UI filters).
 
@@ -92,7 +81,14 @@ def tag_flow_run(ref: ExerciceRef, flow_run_id: str | None) -> None:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatus:
+def open_exercice(contract: str, year: int, flow_run_id: str | None) -> ExerciceRef:
+    """Load the exercice and tag the run for the UI filters (one task run for both)."""
+    ref = resolve_exercice(contract, year)
+    tag_flow_run(ref, flow_run_id)
+    return ref
+
+
+def read_phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatus:
     with session_scope() as session:
         row = session.exec(select(PhaseState).where(
             PhaseState.exercice_id == ref.exercice_id, PhaseState.phase == phase,
@@ -101,16 +97,30 @@ def phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatu
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatus:
+    return read_phase_status(ref, phase, avenant)
+
+
+@dataclass(frozen=True)
+class OpenedPhase:
+    ref: ExerciceRef
+    status: PhaseStatus
+    need: Need | None  # what the phase waits for now (None: it can complete)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def open_phase(contract: str, year: int, phase: Phase, avenant: int,
-               flow_run_id: str | None) -> tuple[ExerciceRef, PhaseStatus]:
-    """Load the exercice, tag the run for the UI filters and read where the phase stands.
+               flow_run_id: str | None) -> OpenedPhase:
+    """Load the exercice, tag the run, read where the phase stands and what it waits for.
 
     One task run for what every phase run does first: each task run costs the
     server a few events to record, about 25 ms on two cores when measured.
     """
     ref = resolve_exercice(contract, year)
-    tag_flow_run.fn(ref, flow_run_id)
-    return ref, phase_status.fn(ref, phase, avenant)
+    tag_flow_run(ref, flow_run_id)
+    status = read_phase_status(ref, phase, avenant)
+    need = None if status is PhaseStatus.COMPLETED else find_need.fn(ref, phase, avenant)
+    return OpenedPhase(ref, status, need)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -145,12 +155,11 @@ def record(ref: ExerciceRef, phase: Phase, answer: Answer, avenant: int = 0,
     return True, summary
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def mark_completed(ref: ExerciceRef, phase: Phase, flow_run_id: str | None, avenant: int = 0) -> date | None:
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=retry_unless_refused)
+def complete_phase(ref: ExerciceRef, phase: Phase, flow_run_id: str | None, avenant: int = 0) -> date | None:
+    """Generate the phase's documents and mark it completed, in one transaction."""
     with session_scope() as session:
         exercice = session.get(Exercice, ref.exercice_id)
         assert exercice is not None
-        done_on = phase_completion_date(session, exercice, phase, avenant)
-        mark_phase(session, ref.exercice_id, phase, PhaseStatus.COMPLETED, avenant=avenant,
-                   flow_run_id=flow_run_id, completed_on=done_on)
-        return done_on
+        return lifecycle.complete_phase(session, ref.contract_id, exercice, phase, avenant, flow_run_id)

@@ -13,7 +13,7 @@ from models import GeneratedDocument
 from models.enums import Phase
 
 
-def _retry_unless_refused(_task: Any, _run: TaskRun, state: State[Any]) -> bool:
+def retry_unless_refused(_task: Any, _run: TaskRun, state: State[Any]) -> bool:
     """Retry transient failures (database, disk); a refused input fails at once."""
     try:
         state.result(raise_on_failure=True)
@@ -25,7 +25,7 @@ def _retry_unless_refused(_task: Any, _run: TaskRun, state: State[Any]) -> bool:
 
 
 @task(name="generate-documents", retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=_retry_unless_refused,
+      retry_condition_fn=retry_unless_refused,
       task_run_name="documents-{step}-c{contract_id}-e{exercice_id}-a{avenant_number}")
 def generate_documents(contract_id: int, exercice_id: int, step: Phase | str,
                        formats: tuple[str, ...] = ("html", "docx"),

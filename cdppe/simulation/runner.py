@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 from cdppe.contract_io import parse_contract
 from cdppe.db import get_engine, session_scope, upgrade
 from cdppe.importer import import_contract
-from cdppe.lifecycle import mark_phase, next_need, phase_completion_date, record_answer
+from cdppe.lifecycle import complete_phase, mark_phase, next_need, phase_completion_date, record_answer
 from cdppe.settings import Settings, get_settings
 from cdppe.simulation.actor import Plan, Step, plan_departement
 from cdppe.simulation.generator import scenario_contracts
@@ -114,15 +114,10 @@ class PlainBackend:
         self.loop.run_until_complete(drain_outbox(get_engine()))
 
     def _finish(self, contract_key: str, year: int, phase: Phase, avenant: int = 0) -> None:
-        from cdppe.documents import generate_step_documents
-
         with session_scope() as session:
             contract, exercice = _ids(session, contract_key, year)
-            assert contract.id is not None and exercice.id is not None
-            if not (phase is Phase.AMENDMENT and avenant == 0):
-                generate_step_documents(session, contract.id, exercice.id, phase, ("html", "docx"), avenant)
-            mark_phase(session, exercice.id, phase, PhaseStatus.COMPLETED, avenant=avenant,
-                       completed_on=phase_completion_date(session, exercice, phase, avenant))
+            assert contract.id is not None
+            complete_phase(session, contract.id, exercice, phase, avenant)
 
     def complete_phase(self, contract_key: str, year: int, phase: Phase) -> None:
         self._finish(contract_key, year, phase)
@@ -280,11 +275,12 @@ def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
         temporary_settings,
     )
 
-    from cdppe.prefect_server import local_server_settings
+    from cdppe.prefect_server import local_server_settings, own_server_client_settings
 
     with ExitStack() as stack:
         url = PREFECT_API_URL.value()
-        if not url:
+        own_server = not url
+        if own_server:
             stack.enter_context(local_server_settings())
         if not url and server_database_url is None:
             from prefect.testing.utilities import prefect_test_harness
@@ -309,6 +305,8 @@ def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
             # holding one throwaway certificate (its key was never kept) makes that free.
             fast[PREFECT_API_SSL_CERT_FILE] = str(LOOPBACK_CA_FILE)
         stack.enter_context(temporary_settings(fast))
+        if own_server:
+            stack.enter_context(temporary_settings(own_server_client_settings()))
         yield str(url)
 
 

@@ -13,7 +13,7 @@ from cdppe.documents import DocumentError
 from cdppe.documents.pdf import soffice_path
 from models import GeneratedDocument
 from models.enums import Phase
-from tasks.documents import _retry_unless_refused, generate_documents
+from tasks.documents import generate_documents, retry_unless_refused
 from tests.cdppe.documents.conftest import Importer, assert_clean_docx
 from tests.cdppe.documents.factories_documents import reported_contract
 
@@ -82,6 +82,6 @@ def test_task_generates_in_its_own_transaction(cli_db: str, import_cf: Importer,
 def test_task_retries_transient_failures_only() -> None:
     refused = State(type=StateType.FAILED, data=DocumentError("avenant n° 2 absent"))
     transient = State(type=StateType.FAILED, data=OSError("disque plein"))
-    assert _retry_unless_refused(generate_documents, None, refused) is False  # type: ignore[arg-type]
-    assert _retry_unless_refused(generate_documents, None, transient) is True  # type: ignore[arg-type]
+    assert retry_unless_refused(generate_documents, None, refused) is False  # type: ignore[arg-type]
+    assert retry_unless_refused(generate_documents, None, transient) is True  # type: ignore[arg-type]
     assert Phase("execution_report") is Phase.EXECUTION_REPORT

@@ -68,7 +68,7 @@ def _requests_of_one_flow_run() -> list[str]:
         return double(double(value))
 
     handler, logger = _Requests(), logging.getLogger("httpx")
-    level, propagate = logger.level, logger.propagate
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from prefect.client.schemas.objects import State, StateType
 from sqlmodel import Session, select
 from typer.testing import CliRunner
@@ -11,8 +12,8 @@ from typer.testing import CliRunner
 from cdppe.cli import app
 from cdppe.documents import DocumentError
 from cdppe.documents.pdf import soffice_path
-from models import GeneratedDocument
-from models.enums import Phase
+from models import GeneratedDocument, PhaseState
+from models.enums import Phase, PhaseStatus
 from tasks.documents import generate_documents, retry_unless_refused
 from tests.cdppe.documents.conftest import Importer, assert_clean_docx
 from tests.cdppe.documents.factories_documents import reported_contract
@@ -85,3 +86,23 @@ def test_task_retries_transient_failures_only() -> None:
     assert retry_unless_refused(generate_documents, None, refused) is False  # type: ignore[arg-type]
     assert retry_unless_refused(generate_documents, None, transient) is True  # type: ignore[arg-type]
     assert Phase("execution_report") is Phase.EXECUTION_REPORT
+
+
+def test_complete_phase_writes_documents_and_mark_together_or_nothing(
+        cli_db: str, import_cf: Importer, session: Session) -> None:
+    from tasks.cycle import complete_phase, resolve_exercice
+
+    cid, ex = import_cf(reported_contract())
+    ref = resolve_exercice("71-2024", 2024)
+    with pytest.raises(DocumentError, match="avenant n° 2 absent"):
+        complete_phase.fn(ref, Phase.DELIBERATION, None, 2)
+    assert session.exec(select(GeneratedDocument)).all() == []
+    assert session.exec(select(PhaseState).where(PhaseState.exercice_id == ex[2024],
+                                                 PhaseState.avenant_number == 2)).all() == []
+
+    complete_phase.fn(ref, Phase.DELIBERATION, None, 0)
+    docs = session.exec(select(GeneratedDocument)).all()
+    assert sorted({d.kind for d in docs}) == ["convocation", "projet_deliberation"]
+    state = session.exec(select(PhaseState).where(PhaseState.exercice_id == ex[2024],
+                                                  PhaseState.phase == Phase.DELIBERATION)).one()
+    assert state.status is PhaseStatus.COMPLETED and cid == ref.contract_id

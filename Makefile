@@ -4,13 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint typecheck bench clean
+.PHONY: up test lint typecheck bench clean lock
 
-$(STAMP): pyproject.toml
+# Every dependency comes from requirements.lock (exact versions, sha256 hashes);
+# the project itself is then installed without resolving anything.
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
 	touch $(STAMP)
+
+## Re-resolve every dependency (newest versions allowed by pyproject.toml) into requirements.lock.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --upgrade --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header -o requirements.lock
 
 ## Install, upgrade the database, load the examples and run the system locally.
 up: $(STAMP)

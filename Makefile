@@ -17,11 +17,12 @@ $(STAMP): requirements.lock pyproject.toml
 ## Re-resolve every dependency (newest versions allowed by pyproject.toml) into requirements.lock.
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --upgrade --generate-hashes \
-		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-header -o requirements.lock
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" -o requirements.lock
 
-## Install, upgrade the database, load the examples and run the system locally.
+## Install, upgrade the database, load the examples and run the system locally
+## (`make up PORT=4300 SMTP_PORT=8026` for other ports).
 up: $(STAMP)
-	$(BIN)/cdppe up
+	$(BIN)/cdppe up $(if $(PORT),--port $(PORT)) $(if $(SMTP_PORT),--smtp-port $(SMTP_PORT))
 
 ## Install and run the whole test suite (SQLite and PostgreSQL), then lint and type-check.
 test: $(STAMP)

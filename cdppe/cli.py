@@ -15,7 +15,7 @@ from rich.table import Table
 from cdppe.cli_documents import documents_app
 from cdppe.cli_exercices import register as register_exercices
 from cdppe.cli_exercices import show_as_amended
-from cdppe.cli_record import record_command
+from cdppe.cli_record import record_command, resume_command
 from cdppe.cli_reminders import register as register_reminders
 from cdppe.contract_io import read_contract_file
 from cdppe.contracts import ContractNotFoundError, contract_summary, exercice_snapshot, find_contract
@@ -37,10 +37,26 @@ register_reminders(app)  # reminders preview|send, outbox, mail-sink
 register_exercices(app, contract_app)  # exercice open, export, audit, contract consolidate
 app.command("record", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     record_command)
+app.command("resume")(resume_command)
 app.command("simulate")(__import__("cdppe.cli_simulate", fromlist=["_"]).simulate_command)
 
 console = Console()
 err = Console(stderr=True)
+
+# Commands that start their own Prefect server: a running stack's address must not leak into them.
+OWN_SERVER_COMMANDS = {"up", "simulate"}
+
+
+@app.callback()
+def find_stack(ctx: typer.Context) -> None:
+    """Every command finds the stack that `make up` started (its address is in the data folder)."""
+    import os
+
+    from cdppe.stack_address import apply_address, data_dir_from
+
+    if ctx.invoked_subcommand in OWN_SERVER_COMMANDS:
+        return
+    apply_address(os.environ, data_dir_from())
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -172,6 +188,26 @@ def deadlines(ref: str, as_of: Annotated[str | None, typer.Option("--as-of")] = 
     console.print(table)
 
 
+@app.command("doctor")
+def doctor() -> None:
+    """Dit si la pile est en bonne santé : API Prefect, déploiements, planification, relances, courriels.
+
+    Code 0 si tout va bien, 1 sinon (avec la raison de chaque problème).
+    """
+    from cdppe.doctor import diagnose
+    from cdppe.settings import get_settings
+
+    checks = diagnose(get_settings())
+    for check in checks:
+        mark = "[green]OK[/]" if check.ok else "[bold red]PROBLÈME[/]"
+        console.print(f"{mark}  {check.label} : {check.detail}", highlight=False, soft_wrap=True)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        console.print(f"{len(failed)} problème(s) sur {len(checks)} vérifications.", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"Tout va bien ({len(checks)} vérifications).", highlight=False)
+
+
 def load_examples() -> None:
     from cdppe.db import session_scope, upgrade
     from cdppe.importer import import_contract
@@ -272,7 +308,9 @@ def stop_on_sigterm() -> None:
 
 @app.command("up")
 def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] = False,
-       port: int = 4200) -> None:
+       port: Annotated[int, typer.Option(help="Port de l'API et de l'interface Prefect")] = 4200,
+       smtp_port: Annotated[int | None, typer.Option(
+           help="Port de la boîte mail locale (par défaut CDPPE_SINK_PORT, 8025)")] = None) -> None:
     """Lance tout en local : base, serveur Prefect et UI, boîte mail locale, déploiements, exemples."""
     import time
 
@@ -282,7 +320,7 @@ def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] =
     settings = get_settings()
     stop_on_sigterm()
     load_examples()
-    stack = start_stack(settings, port=port)
+    stack = start_stack(settings, port=port, sink_port=smtp_port)
     try:
         wait_deployments(stack.api_url, stack.check_alive)
         run_ids = start_cycles(stack.api_url)
@@ -300,7 +338,8 @@ def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] =
         console.print("Ctrl-C pour tout arrêter ; `make up` reprend là où le système en était.")
         while True:
             time.sleep(2)
-            stack.check_alive()
+            stack.check_alive(warn=lambda message: err.print(f"[bold yellow]Attention[/] : {message}",
+                                                             highlight=False, soft_wrap=True))
     except KeyboardInterrupt:
         console.print("\nArrêt demandé.")
     finally:

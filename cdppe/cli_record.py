@@ -7,13 +7,14 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cdppe.contracts import ContractNotFoundError, find_contract, find_exercice
 from cdppe.dates import today_paris
 from cdppe.db import session_scope
 from cdppe.lifecycle import AnswerRefusedError, current_phase, get_phase_state, next_need, record_answer
-from models import Exercice
+from cdppe.prefect_access import PrefectUnavailableError, require_prefect_api
+from models import Contract, Exercice
 from models.enums import Phase
 
 console = Console()
@@ -57,36 +58,71 @@ def parse_fields(args: list[str]) -> dict[str, Any]:
     return fields
 
 
-def resume_waiting_run(flow_run_id: str, fields: dict[str, Any]) -> str:
-    """Let a suspended flow run go on; the answer is already in the database."""
+class ResumeError(Exception):
+    """The waiting run could not be resumed (message in French)."""
+
+
+def resume_waiting_run(flow_run_id: str, fields: dict[str, Any] | None) -> str:
+    """Let a suspended flow run go on; the answer is already in the database.
+
+    With ``fields``, as the UI form does (the run keeps the answer as its input). Without
+    them, or when the run waits for another form than this answer's, the run is simply
+    rescheduled: it replays from the top and asks the database, the source of truth,
+    what it waits for next.
+    """
     from uuid import UUID
 
-    from prefect.flow_runs import resume_flow_run
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.states import Scheduled
 
+    run_id = UUID(flow_run_id)
     try:
-        resume_flow_run(UUID(flow_run_id), run_input=fields)
-    except Exception as exc:  # noqa: BLE001 - the answer is recorded whatever Prefect says
-        return f"le flow {flow_run_id} n'a pas été relancé ({type(exc).__name__}) ; il reprendra " \
-               "à sa prochaine exécution."
-    return f"flow {flow_run_id} relancé."
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(run_id)
+            if run.state is None or not run.state.is_paused():
+                state = run.state.name if run.state else "?"
+                return f"run {run.name} : déjà reparti ({state})."
+            if fields is not None:
+                result = client.resume_flow_run(run_id, run_input=fields)
+                if result.status.value == "ACCEPT":
+                    return f"run {run.name} relancé."
+            client.set_flow_run_state(run_id, Scheduled(name="Resuming"), force=True)
+            return f"run {run.name} relancé."
+    except (PrefectHTTPStatusError, OSError, RuntimeError) as exc:
+        raise ResumeError(f"{type(exc).__name__} : {exc}") from exc
+
+
+def waiting_exercice(session: Session, contract: str, year: int | None) -> tuple[Contract, Exercice]:
+    """The exercice named, or the first one still under way (else the last one)."""
+    c = find_contract(session, contract)
+    if year is not None:
+        return c, find_exercice(session, c, year)
+    exercices = session.exec(select(Exercice).where(Exercice.contract_id == c.id)
+                             .order_by(Exercice.year)).all()  # type: ignore[arg-type]
+    if not exercices:
+        raise ContractNotFoundError(f"le contrat {c.key} n'a aucun exercice.")
+    return c, next((e for e in exercices if e.id and current_phase(session, e.id) is not None),
+                   exercices[-1])
+
+
+def resume_hint(contract: str, year: int) -> str:
+    return f"cdppe resume {contract} --year {year}"
 
 
 def record_command(ctx: typer.Context, phase: str, contract: str,
                    year: int | None = typer.Option(None, help="Exercice (par défaut : le premier en cours)"),
                    resume: bool = typer.Option(True, help="Relancer le flow en attente")) -> None:
-    """Enregistre la réponse attendue par une étape : cdppe record signature 71-2024 --role prefet ..."""
+    """Enregistre la réponse attendue par une étape : cdppe record signature 71-2024 --role prefet ...
+
+    Quand l'étape attend dans Prefect, le serveur doit répondre avant que rien ne soit
+    enregistré : une réponse n'est jamais gardée en base pendant que son run reste suspendu.
+    """
     target = parse_phase(phase)
     fields = parse_fields(list(ctx.args))
     try:
         with session_scope() as session:
-            c = find_contract(session, contract)
-            if year is None:
-                exercices = session.exec(select(Exercice).where(Exercice.contract_id == c.id)
-                                         .order_by(Exercice.year)).all()  # type: ignore[arg-type]
-                ex = next((e for e in exercices if e.id and current_phase(session, e.id) is not None),
-                          exercices[-1])
-            else:
-                ex = find_exercice(session, c, year)
+            c, ex = waiting_exercice(session, contract, year)
             assert ex.id is not None
             need = next_need(session, ex, target)
             if need is None:
@@ -96,11 +132,45 @@ def record_command(ctx: typer.Context, phase: str, contract: str,
             except ValidationError as exc:
                 lines = [f"--{'-'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors()]
                 raise AnswerRefusedError("réponse incomplète ou invalide :\n  " + "\n  ".join(lines)) from exc
-            summary = record_answer(session, c, ex, target, answer, today_paris())
             flow_run_id = get_phase_state(session, ex.id, target).flow_run_id
+            if resume and flow_run_id:
+                require_prefect_api()
+            summary = record_answer(session, c, ex, target, answer, today_paris())
+            key, ex_year = c.key, ex.year
     except (AnswerRefusedError, ContractNotFoundError) as exc:
         err.print(f"[bold red]Refusé[/] : {exc}", highlight=False)
         raise typer.Exit(2) from exc
+    except PrefectUnavailableError as exc:
+        err.print(f"[bold red]Rien n'a été enregistré[/] : {exc}\n"
+                  "(pour enregistrer sans relancer le run : --no-resume)", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
     console.print(f"Enregistré : {summary}.", highlight=False)
     if resume and flow_run_id:
-        console.print(resume_waiting_run(flow_run_id, answer.model_dump(mode="json")), highlight=False)
+        try:
+            console.print(resume_waiting_run(flow_run_id, answer.model_dump(mode="json")), highlight=False)
+        except ResumeError as exc:
+            err.print(f"[bold red]Réponse enregistrée, mais le run en attente n'a pas été relancé[/] "
+                      f"({exc}). Relancez-le avec : {resume_hint(key, ex_year)}", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
+def resume_command(contract: str, year: int | None = typer.Option(
+        None, help="Exercice (par défaut : le premier en cours)")) -> None:
+    """Relance le run suspendu d'un exercice (après une réponse enregistrée avec --no-resume)."""
+    try:
+        with session_scope() as session:
+            c, ex = waiting_exercice(session, contract, year)
+            assert ex.id is not None
+            phase = current_phase(session, ex.id)
+            flow_run_id = get_phase_state(session, ex.id, phase).flow_run_id if phase else None
+            if not flow_run_id:
+                raise AnswerRefusedError(f"aucun run en attente pour {c.key} {ex.year}.")
+        require_prefect_api()
+        console.print(resume_waiting_run(flow_run_id, None), highlight=False)
+    except (AnswerRefusedError, ContractNotFoundError) as exc:
+        err.print(f"[bold red]Refusé[/] : {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    except (PrefectUnavailableError, ResumeError) as exc:
+        err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc

@@ -21,8 +21,10 @@ from pathlib import Path
 
 from cdppe.prefect_server import server_environment
 from cdppe.settings import Settings
+from cdppe.stack_address import StackAddress, remove_address, write_address
 
 ROOT = Path(__file__).resolve().parent.parent
+OPTIONAL_PROCESSES = {"mail-sink"}
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Stack:
     settings: Settings
     api_url: str
     env: dict[str, str]
+    address: StackAddress | None = None
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
@@ -41,12 +44,24 @@ class Stack:
         self.processes.append((name, process))
         return process
 
-    def check_alive(self) -> None:
-        for name, process in self.processes:
-            if process.poll() is not None:
-                log = self.settings.data_dir / "logs" / f"{name}.log"
-                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                raise RuntimeError(f"le processus {name} s'est arrêté (code {process.returncode}) :\n{tail}")
+    def check_alive(self, warn: Callable[[str], None] | None = None) -> None:
+        """Raise when an essential process stopped; an optional one (the mail sink) is only reported.
+
+        Without the sink, e-mails stay pending in the outbox and are sent once it is back;
+        ``cdppe doctor`` says it is down. Without the server or the runner nothing works.
+        """
+        for name, process in list(self.processes):
+            if process.poll() is None:
+                continue
+            log = self.settings.data_dir / "logs" / f"{name}.log"
+            if name in OPTIONAL_PROCESSES:
+                self.processes.remove((name, process))
+                if warn is not None:
+                    warn(f"le processus {name} s'est arrêté (code {process.returncode}, journal : {log}) ; "
+                         "le reste de la pile continue.")
+                continue
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"le processus {name} s'est arrêté (code {process.returncode}) :\n{tail}")
 
     def stop(self) -> None:
         """Stop in reverse order: the runner first, the server last.
@@ -56,6 +71,8 @@ class Stack:
         stopping the runner then would turn a waiting run into a cancelled one.
         So the runner is only stopped once its flow-run processes are gone.
         """
+        if self.address is not None:
+            remove_address(self.settings.data_dir, self.address)
         for name, process in self.processes:
             if name == "serve" and process.poll() is None:
                 wait_children_exit(process.pid, timeout=30)
@@ -104,29 +121,43 @@ def wait_http(url: str, timeout: float, alive: Callable[[], None]) -> None:
     raise TimeoutError(f"{url} ne répond pas après {timeout:.0f} s")
 
 
-def build_env(settings: Settings, api_url: str) -> dict[str, str]:
+def stack_address(settings: Settings, api_url: str, sink_port: int | None = None) -> StackAddress:
+    """What the stack serves: links in e-mails and artifacts point at the UI really served.
+
+    ``CDPPE_UI_URL`` set by the user wins (a proxy in front of the UI); the SMTP sink is
+    only part of the address when no SMTP server is configured.
+    """
+    ui_url = os.environ.get("CDPPE_UI_URL") or api_url.removesuffix("/api")
+    if settings.smtp_host:
+        return StackAddress(api_url=api_url, ui_url=ui_url)
+    return StackAddress(api_url=api_url, ui_url=ui_url, smtp_host=settings.sink_host,
+                        smtp_port=sink_port or settings.sink_port)
+
+
+def build_env(settings: Settings, address: StackAddress) -> dict[str, str]:
     data = settings.data_dir.resolve()
     env = server_environment(dict(os.environ))
     env.update({
         "CDPPE_DATA_DIR": str(data),
-        "PREFECT_API_URL": api_url,
         "PREFECT_HOME": str(data / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_API_URL": api_url,
+        "PREFECT_UI_API_URL": address.api_url,
+        **address.as_environment(),
     })
+    if address.smtp_port is not None:
+        env["CDPPE_SINK_PORT"] = str(address.smtp_port)
     env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL",
                    f"sqlite+aiosqlite:///{data / 'prefect' / 'prefect.db'}")
-    if not settings.smtp_host:
-        env["CDPPE_SMTP_HOST"] = settings.sink_host
-        env["CDPPE_SMTP_PORT"] = str(settings.sink_port)
     return env
 
 
-def start_stack(settings: Settings, port: int = 4200, with_server: bool = True) -> Stack:
+def start_stack(settings: Settings, port: int = 4200, with_server: bool = True,
+                sink_port: int | None = None) -> Stack:
     external_api = os.environ.get("PREFECT_API_URL")
     api_url = external_api if (external_api and not with_server) else f"http://127.0.0.1:{port}/api"
     (settings.data_dir / "prefect").mkdir(parents=True, exist_ok=True)
-    stack = Stack(settings, api_url, build_env(settings, api_url))
+    address = stack_address(settings, api_url, sink_port)
+    stack = Stack(settings, api_url, build_env(settings, address), address=address)
     try:
         if with_server:
             stack.start("prefect-server", [sys.executable, "-m", "prefect", "server", "start",
@@ -136,6 +167,7 @@ def start_stack(settings: Settings, port: int = 4200, with_server: bool = True) 
         if not settings.smtp_host:
             stack.start("mail-sink", [sys.executable, "-m", "cdppe.cli", "mail-sink"])
         stack.start("serve", [sys.executable, "-m", "deployments.serve"])
+        write_address(settings.data_dir, address)
     except BaseException:
         stack.stop()
         raise

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     smtp_retry_max_seconds: float = 3600.0
     outbox_lease_seconds: float = 300.0
 
+    # The missed-sweep automation fires when no sweep completed for this long.
+    sweep_incident_after_hours: float = Field(default=26.0, gt=0)
+
     # Prefect UI, for links in e-mails and artifacts.
     ui_url: str = "http://127.0.0.1:4200"
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
 
+from cdppe.doctor import SWEEP_DEPLOYMENT
+
 TAGS = ["cdppe"]
 
 
@@ -71,6 +73,27 @@ def _optional_deployments(deploy: Any) -> list[RunnerDeployment]:
     except ImportError:
         pass
     else:
-        out.append(deploy(send_due_reminders, "relances-quotidiennes", ["relances"],
+        out.append(deploy(send_due_reminders, SWEEP_DEPLOYMENT, ["relances"],
                           schedules=[Cron("0 8 * * 1-5", timezone="Europe/Paris")]))
+        out.append(_sweep_watch_deployment(deploy))
     return out
+
+
+def _sweep_watch_deployment(deploy: Any) -> RunnerDeployment:
+    """Run by its automation when no sweep completed in time (see flows/sweep_watch.py)."""
+    from datetime import timedelta
+
+    from prefect.events import DeploymentEventTrigger
+
+    from cdppe.settings import get_settings
+    from flows.sweep_watch import sweep_watch
+
+    hours = get_settings().sweep_incident_after_hours
+    missed_sweep = DeploymentEventTrigger(
+        name="Relance quotidienne manquée", posture="Proactive",
+        expect={"prefect.flow-run.Completed"},
+        match_related={"prefect.resource.role": "deployment", "prefect.resource.name": SWEEP_DEPLOYMENT},
+        within=timedelta(hours=hours), threshold=1)
+    watch: RunnerDeployment = deploy(sweep_watch, "surveillance-relances", ["relances", "incident"],
+                                     triggers=[missed_sweep])
+    return watch

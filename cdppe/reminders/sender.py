@@ -299,3 +299,28 @@ async def drain_outbox(engine: Engine, *, now: datetime | None = None,
         if (result.sent, result.failed, result.deferred) == before:
             break  # nothing moved (all claimed elsewhere)
     return result
+
+
+def stuck_messages(engine: Engine, now: datetime, settings: Settings) -> list[tuple[int, datetime]]:
+    """(id, due since) of pending messages already tried whose lease or retry time passed long ago.
+
+    A message claimed by a sender that died, or deferred and never taken again, waits
+    here until a sweep runs: past one more lease, nothing is taking care of it.
+    """
+    limit = now - timedelta(seconds=settings.outbox_lease_seconds)
+    with session_scope(engine) as session:
+        rows = session.exec(select(OutboxEmail.id, OutboxEmail.next_attempt_at).where(
+            OutboxEmail.status == OutboxStatus.PENDING, col(OutboxEmail.attempts) >= 1,
+            col(OutboxEmail.next_attempt_at) <= limit)).all()
+    return [(row_id, since) for row_id, since in rows if row_id is not None and since is not None]
+
+
+async def smtp_answers(settings: Settings) -> str:
+    """Connect, EHLO and QUIT: the server's greeting, or an exception."""
+    host, port = smtp_target(settings)
+    smtp = aiosmtplib.SMTP(hostname=host, port=port, timeout=settings.smtp_timeout_seconds,
+                           use_tls=settings.smtp_implicit_tls, start_tls=False,
+                           validate_certs=settings.smtp_validate_certs)
+    async with smtp:
+        response = await smtp.ehlo()
+    return f"{host}:{port} ({response.code})"

@@ -258,21 +258,26 @@ def start_cycles(api_url: str) -> list[str]:
 
 
 def wait_deployments(api_url: str, stack_alive: Callable[[], None], timeout: float = 180) -> None:
+    """Until every deployment of deployments/prefect.yaml is registered (each one may be run next)."""
     import time
 
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from cdppe.doctor import declared_deployments
+
+    expected = declared_deployments().names
+    registered: set[str] = set()
     deadline = time.monotonic() + timeout
     with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             stack_alive()
-            try:
-                client.read_deployment_by_name("annual-cycle/cycle-annuel")
+            registered = {d.name for d in client.read_deployments()}
+            if expected <= registered:
                 return
-            except Exception:  # noqa: BLE001 - not registered yet
-                time.sleep(1)
-    raise TimeoutError("les déploiements ne se sont pas enregistrés à temps")
+            time.sleep(0.5)
+    raise TimeoutError("les déploiements ne se sont pas enregistrés à temps : "
+                       + ", ".join(sorted(expected - registered)))
 
 
 def wait_first_human_step(api_url: str, run_ids: list[str], timeout: float = 240) -> dict[str, str]:

@@ -16,6 +16,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import resume_flow_run
 
+from cdppe.cli import wait_deployments
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,19 +49,17 @@ def start_serving(api_url: str, db_url: str, data_dir: Path, log: Path) -> Serve
     process = subprocess.Popen([sys.executable, "-m", "deployments.serve"], cwd=ROOT, env=env,
                                stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     served = Served(process, log)
-    deadline = time.monotonic() + 120
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"serve exited: {log.read_text()[-3000:]}")
-            try:
-                client.read_deployment_by_name("annual-cycle/cycle-annuel")
-                time.sleep(2)  # let the runner finish registering and start polling
-                return served
-            except Exception:  # noqa: BLE001 - not registered yet
-                time.sleep(0.5)
-    served.kill()
-    raise TimeoutError("deployments were not registered in time")
+
+    def alive() -> None:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited: {log.read_text()[-3000:]}")
+
+    try:  # every deployment a test may run, not just the first one
+        wait_deployments(api_url, alive)
+    except BaseException:
+        served.kill()
+        raise
+    return served
 
 
 def wait_for_pause(run_id: UUID, previous_key: str | None = None, timeout: float = 180) -> FlowRun:

@@ -78,21 +78,34 @@ def contract_validate(file: Path) -> None:
 
 
 @contract_app.command("import")
-def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui importe")) -> None:
+def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui importe"),
+                    force: Annotated[bool, typer.Option(
+                        "--force", help="Remplace aussi ce que le fichier n'a pas créé (ouverture "
+                                        "d'exercice) ; le contenu d'un avenant reste")] = False) -> None:
     """Valide puis importe un fichier de contrat, en une seule transaction."""
     from cdppe.db import session_scope, upgrade
-    from cdppe.importer import import_contract
+    from cdppe.importer import ImportConflictError, import_contract
 
     try:
         cf = read_contract_file(file)
         upgrade()
         with session_scope() as session:
-            result = import_contract(session, cf, actor)
+            result = import_contract(session, cf, actor, force=force)
     except RuleViolationError as exc:
         raise report_violations(exc, str(file)) from exc
+    except ImportConflictError as exc:
+        err.print(f"[bold red]{file} refusé[/] : l'import supprimerait ou modifierait "
+                  f"{len(exc.changes)} élément(s) que le fichier n'a pas créés :", highlight=False)
+        for change in exc.changes:
+            err.print(f"  - {change}", highlight=False, soft_wrap=True)
+        err.print("Rien n'a été écrit. Relancez avec --force pour appliquer ces différences "
+                  "(le contenu des avenants reste).", highlight=False)
+        raise typer.Exit(2) from exc
     labels = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé"}
     console.print(f"Contrat {result.key} (id {result.contract_id}) {labels[result.outcome]}.",
                   highlight=False)
+    for change in result.forced:
+        console.print(f"  - forcé : {change}", highlight=False, soft_wrap=True)
 
 
 @contract_app.command("show")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -13,6 +14,7 @@ from cdppe.contracts import ContractNotFoundError, find_contract, find_exercice
 from cdppe.dates import today_paris
 from cdppe.db import session_scope
 from cdppe.lifecycle import AnswerRefusedError, current_phase, get_phase_state, next_need, record_answer
+from cdppe.uploads import UploadRefusedError, ingest_operator_file
 from models import Exercice
 from models.enums import Phase
 
@@ -74,9 +76,19 @@ def resume_waiting_run(flow_run_id: str, fields: dict[str, Any]) -> str:
 def record_command(ctx: typer.Context, phase: str, contract: str,
                    year: int | None = typer.Option(None, help="Exercice (par défaut : le premier en cours)"),
                    resume: bool = typer.Option(True, help="Relancer le flow en attente")) -> None:
-    """Enregistre la réponse attendue par une étape : cdppe record signature 71-2024 --role prefet ..."""
+    """Enregistre la réponse attendue par une étape : cdppe record signature 71-2024 --role prefet ...
+
+    --scan FICHIER (signature) : le PDF signé, vérifié puis déposé avec son empreinte SHA-256.
+    """
     target = parse_phase(phase)
     fields = parse_fields(list(ctx.args))
+    if "scan" in fields:  # the file the operator names, through the one door (cdppe.uploads)
+        try:
+            fields["scan_sha256"] = ingest_operator_file(Path(fields.pop("scan")), "--scan").sha256
+        except UploadRefusedError as exc:
+            err.print(f"[bold red]Refusé[/] : {exc} ; rien n'a été enregistré.", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(2) from exc
     try:
         with session_scope() as session:
             c = find_contract(session, contract)

@@ -7,11 +7,9 @@ relies on UNIQUE constraints so a payment is never recorded twice.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -21,6 +19,7 @@ from cdppe.dates import format_date_fr, utcnow
 from cdppe.documents import generate_step_documents
 from cdppe.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.settings import get_settings
+from cdppe.uploads import UploadRefusedError, find_ingested
 from models import (
     Amendment,
     AuditEvent,
@@ -209,22 +208,20 @@ def _audit(session: Session, contract_id: int | None, exercice_id: int | None, a
 
 
 def store_signed_scan(session: Session, contract: Contract, exercice: Exercice, avenant: int,
-                      role: SignatoryRole, scan_path: str) -> GeneratedDocument:
-    """Copy the signed scan under the documents folder (path built from identifiers only)."""
-    source = Path(scan_path)
-    if not source.is_file():
-        raise AnswerRefusedError(f"scan signé introuvable : {scan_path}")
-    data = source.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = source.suffix.lower() if source.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg") else ".bin"
+                      role: SignatoryRole, scan_sha256: str) -> GeneratedDocument:
+    """Archive an already ingested scan (``cdppe.uploads``) as the signed page of ``role``."""
+    try:
+        scan = find_ingested(scan_sha256, "scan_sha256")
+    except UploadRefusedError as exc:
+        raise AnswerRefusedError(str(exc)) from exc
     target_dir = get_settings().documents_dir / contract.key / str(exercice.year) / "signatures"
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"avenant-{avenant}-{role.value}{suffix}"
-    shutil.copyfile(source, target)
+    target = target_dir / f"avenant-{avenant}-{role.value}.{scan.fmt}"
+    shutil.copyfile(scan.path, target)
     assert contract.id is not None
     doc = GeneratedDocument(contract_id=contract.id, exercice_id=exercice.id, avenant_number=avenant,
-                            step=Phase.SIGNATURE.value, kind=f"signed_scan_{role.value}", fmt=suffix[1:],
-                            version=1, path=str(target), sha256=digest, template_version="scan",
+                            step=Phase.SIGNATURE.value, kind=f"signed_scan_{role.value}", fmt=scan.fmt,
+                            version=1, path=str(target), sha256=scan.sha256, template_version="scan",
                             signed=True)
     session.add(doc)
     session.flush()
@@ -289,9 +286,9 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
                 f"(séance du {format_date_fr(delib.session_date)}) : refusée.")
         _not_future(answer.signed_on, as_of, "la date de signature")
         contract_doc = None
-        if answer.scan_path:
+        if answer.scan_sha256:
             contract_doc = store_signed_scan(session, contract, exercice, avenant, answer.role,
-                                             answer.scan_path)
+                                             answer.scan_sha256)
         session.add(Signature(exercice_id=ex_id, avenant_number=avenant, role=answer.role,
                               signatory_name=answer.signatory_name, signed_on=answer.signed_on,
                               method=answer.method, recorded_by=actor,

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     smtp_retry_max_seconds: float = 3600.0
     outbox_lease_seconds: float = 300.0
 
+    # Uploaded files (signed scans): PDF only, at most this size.
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
     # Prefect UI, for links in e-mails and artifacts.
     ui_url: str = "http://127.0.0.1:4200"
 

@@ -49,7 +49,11 @@ class SignatureAnswer(Answer):
                                 pattern=r"^[^\r\n]*$")
     signed_on: date = Field(title="Date de la signature")
     method: Literal["papier", "electronique"] = Field(default="papier", title="Mode de signature")
-    scan_path: str | None = Field(default=None, title="Chemin du scan signé (PDF déposé sur le serveur)")
+    scan_sha256: str | None = Field(
+        default=None, title="Empreinte SHA-256 du scan signé déjà déposé",
+        description="Le PDF se dépose d'abord (cdppe record signature ... --scan FICHIER) ; "
+                    "ce champ ne prend que son empreinte, jamais un chemin.",
+        pattern=r"^[0-9a-f]{64}$")
     answered_by: str = AnsweredBy
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -45,9 +46,22 @@ DEPARTEMENT_CODE_RE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
 
 
 def _check_email(value: str) -> str:
+    """A deliverable-looking ASCII address (``email-validator``), in its normalised ASCII form.
+
+    SMTPUTF8 is not implemented by the sender, so a non-ASCII part before the ``@`` is
+    refused here rather than failing later at every reminder run.
+    """
+    if not value.rpartition("@")[0].isascii():
+        raise ValueError(f"adresse électronique {value!r} : caractères accentués ou non ASCII avant "
+                         "le @ non acceptés (l'envoi SMTPUTF8 n'est pas pris en charge) ; "
+                         "donnez une adresse en caractères ASCII")
     if not EMAIL_RE.match(value):
         raise ValueError(f"adresse électronique invalide : {value!r}")
-    return value
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"adresse électronique invalide : {value!r} ({exc})") from None
+    return checked.ascii_email or value
 
 
 Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v).strip()))]

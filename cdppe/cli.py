@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cdppe.cli_documents import documents_app
+from cdppe.cli_errors import SafeGroup
 from cdppe.cli_exercices import register as register_exercices
 from cdppe.cli_exercices import show_as_amended
 from cdppe.cli_record import record_command
@@ -25,6 +26,8 @@ from cdppe.money import format_eur, to_money
 from cdppe.rules import RuleViolationError
 
 app = typer.Typer(
+    cls=SafeGroup,  # last resort: a French message and an error id, never a traceback
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Contrats départementaux de prévention et de protection de l'enfance.",
 )

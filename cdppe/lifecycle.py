@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from cdppe.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
@@ -228,11 +229,31 @@ def store_signed_scan(session: Session, contract: Contract, exercice: Exercice, 
     return doc
 
 
+def lock_exercice(session: Session, exercice_id: int) -> None:
+    """Serialise the writers of one exercice until the transaction ends; the session's objects
+    are read again after it.
+
+    A no-op UPDATE of the exercice's row: a row lock on PostgreSQL (``FOR NO KEY UPDATE``,
+    foreign keys to the row are not blocked), the write lock on SQLite (whose driver starts
+    a transaction only at the first write, so a ``SELECT ... FOR UPDATE`` would hold nothing).
+    """
+    session.flush()
+    session.exec(update(Exercice).where(col(Exercice.id) == exercice_id)
+                 .values(year=Exercice.year))
+    session.expire_all()
+
+
 def record_answer(session: Session, contract: Contract, exercice: Exercice, phase: Phase,
                   answer: Answer, as_of: date, avenant: int = 0) -> str:
-    """Validate and record one answer; returns a French summary, raises AnswerRefusedError."""
+    """Validate and record one answer; returns a French summary, raises AnswerRefusedError.
+
+    The exercice's row is locked first (``lock_exercice``) and every row is read afresh,
+    so two answers given at once are decided one after the other: the second sees the
+    first and is refused as a second answer given afterwards would be.
+    """
     assert exercice.id is not None
     ex_id = exercice.id
+    lock_exercice(session, ex_id)
     need = next_need(session, exercice, phase, avenant)
     if need is None or not isinstance(answer, need.answer_type):
         expected = need.answer_type.__name__ if need else "rien"

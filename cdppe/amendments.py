@@ -216,6 +216,9 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
     lines, transfers, problems = plan_amendment(session, contract, exercice, request, as_of)
     still_open = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
                                                       Amendment.status == "open")).first()
+    if still_open is not None and still_open.request_key == key:  # opened meanwhile by another run
+        assert still_open.id is not None
+        return OpenedAmendment(still_open.id, still_open.number, duplicate=True)
     if still_open is not None:
         problems.append(f"l'avenant n° {still_open.number} de cet exercice n'est pas encore signé")
     if problems:

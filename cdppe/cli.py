@@ -6,13 +6,14 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cdppe.cli_documents import documents_app
+from cdppe.cli_errors import SafeGroup
 from cdppe.cli_exercices import register as register_exercices
 from cdppe.cli_exercices import show_as_amended
 from cdppe.cli_record import record_command, resume_command
@@ -24,7 +25,13 @@ from cdppe.deadlines import compute_deadlines
 from cdppe.money import format_eur, to_money
 from cdppe.rules import RuleViolationError
 
+if TYPE_CHECKING:
+    from cdppe.importer import ImportResult
+    from models.contract_file import ContractFile
+
 app = typer.Typer(
+    cls=SafeGroup,  # last resort: a French message and an error id, never a traceback
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Contrats départementaux de prévention et de protection de l'enfance.",
 )
@@ -93,22 +100,55 @@ def contract_validate(file: Path) -> None:
                   f"{len(cf.exercices)} exercice(s)).", highlight=False)
 
 
-@contract_app.command("import")
-def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui importe")) -> None:
-    """Valide puis importe un fichier de contrat, en une seule transaction."""
-    from cdppe.db import session_scope, upgrade
+def _import(cf: ContractFile, actor: str, force: bool) -> ImportResult:
+    from cdppe.db import session_scope
     from cdppe.importer import import_contract
+
+    with session_scope() as session:
+        return import_contract(session, cf, actor, force=force)
+
+
+def _import_once_or_again(attempt: Callable[[], ImportResult]) -> ImportResult:
+    """The same new file imported by several processes at once: the losers of the race on the
+    unique keys roll back and import again, which finds the winner's contract (``inchangé``)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for _ in range(2):
+        try:
+            return attempt()
+        except (IntegrityError, OperationalError):
+            continue
+    return attempt()
+
+
+@contract_app.command("import")
+def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui importe"),
+                    force: Annotated[bool, typer.Option(
+                        "--force", help="Remplace aussi ce que le fichier n'a pas créé (ouverture "
+                                        "d'exercice) ; le contenu d'un avenant reste")] = False) -> None:
+    """Valide puis importe un fichier de contrat, en une seule transaction."""
+    from cdppe.db import upgrade
+    from cdppe.importer import ImportConflictError
 
     try:
         cf = read_contract_file(file)
         upgrade()
-        with session_scope() as session:
-            result = import_contract(session, cf, actor)
+        result = _import_once_or_again(lambda: _import(cf, actor, force))
     except RuleViolationError as exc:
         raise report_violations(exc, str(file)) from exc
+    except ImportConflictError as exc:
+        err.print(f"[bold red]{file} refusé[/] : l'import supprimerait ou modifierait "
+                  f"{len(exc.changes)} élément(s) que le fichier n'a pas créés :", highlight=False)
+        for change in exc.changes:
+            err.print(f"  - {change}", highlight=False, soft_wrap=True)
+        err.print("Rien n'a été écrit. Relancez avec --force pour appliquer ces différences "
+                  "(le contenu des avenants reste).", highlight=False)
+        raise typer.Exit(2) from exc
     labels = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé"}
     console.print(f"Contrat {result.key} (id {result.contract_id}) {labels[result.outcome]}.",
                   highlight=False)
+    for change in result.forced:
+        console.print(f"  - forcé : {change}", highlight=False, soft_wrap=True)
 
 
 @contract_app.command("show")

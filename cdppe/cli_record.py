@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from cdppe.contracts import ContractNotFoundError, find_contract, find_exercice
 from cdppe.dates import today_paris
 from cdppe.db import session_scope
-from cdppe.lifecycle import AnswerRefusedError, current_phase, get_phase_state, next_need, record_answer
+from cdppe.lifecycle import (
+    AnswerRefusedError,
+    current_phase,
+    get_phase_state,
+    lock_exercice,
+    next_need,
+    record_answer,
+)
 from cdppe.prefect_access import PrefectUnavailableError, require_prefect_api
+from cdppe.uploads import UploadRefusedError, ingest_operator_file
 from models import Contract, Exercice
 from models.enums import Phase
 
@@ -110,6 +120,50 @@ def resume_hint(contract: str, year: int) -> str:
     return f"cdppe resume {contract} --year {year}"
 
 
+RECORD_ATTEMPTS = 3
+
+
+def _record_once(contract: str, year: int | None, target: Phase, fields: dict[str, Any],
+                 resume: bool) -> tuple[str, str | None, dict[str, Any], str, int]:
+    """One transaction: find the step, validate and record; (summary, flow run, answer as JSON, key, year).
+
+    When the step waits in a run that is to be resumed, the Prefect API must answer
+    before anything is recorded.
+    """
+    with session_scope() as session:
+        c, ex = waiting_exercice(session, contract, year)
+        assert ex.id is not None
+        lock_exercice(session, ex.id)  # an answer given at the same moment waits here, then is seen
+        need = next_need(session, ex, target)
+        if need is None:
+            raise AnswerRefusedError(f"la phase {target.label} de {c.key} {ex.year} n'attend rien.")
+        try:
+            answer = need.answer_type.model_validate(fields)
+        except ValidationError as exc:
+            lines = [f"--{'-'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors()]
+            raise AnswerRefusedError("réponse incomplète ou invalide :\n  " + "\n  ".join(lines)) from exc
+        flow_run_id = get_phase_state(session, ex.id, target).flow_run_id
+        if resume and flow_run_id:
+            require_prefect_api()
+        summary = record_answer(session, c, ex, target, answer, today_paris())
+        return summary, flow_run_id, answer.model_dump(mode="json"), c.key, ex.year
+
+
+def record_fields(contract: str, year: int | None, target: Phase, fields: dict[str, Any],
+                  resume: bool = True) -> tuple[str, str | None, dict[str, Any], str, int]:
+    """Record an answer; the loser of two answers given at once gets the same French refusal as a
+    second answer given afterwards: its transaction is rolled back and replayed on fresh rows."""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            return _record_once(contract, year, target, fields, resume)
+        except (IntegrityError, OperationalError):
+            if attempt == RECORD_ATTEMPTS:
+                raise AnswerRefusedError("une autre réponse est enregistrée au même moment sur cet "
+                                         "exercice : réessayez dans un instant.") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+
 def record_command(ctx: typer.Context, phase: str, contract: str,
                    year: int | None = typer.Option(None, help="Exercice (par défaut : le premier en cours)"),
                    resume: bool = typer.Option(True, help="Relancer le flow en attente")) -> None:
@@ -117,26 +171,19 @@ def record_command(ctx: typer.Context, phase: str, contract: str,
 
     Quand l'étape attend dans Prefect, le serveur doit répondre avant que rien ne soit
     enregistré : une réponse n'est jamais gardée en base pendant que son run reste suspendu.
+    --scan FICHIER (signature) : le PDF signé, vérifié puis déposé avec son empreinte SHA-256.
     """
     target = parse_phase(phase)
     fields = parse_fields(list(ctx.args))
+    if "scan" in fields:  # the file the operator names, through the one door (cdppe.uploads)
+        try:
+            fields["scan_sha256"] = ingest_operator_file(Path(fields.pop("scan")), "--scan").sha256
+        except UploadRefusedError as exc:
+            err.print(f"[bold red]Refusé[/] : {exc} ; rien n'a été enregistré.", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(2) from exc
     try:
-        with session_scope() as session:
-            c, ex = waiting_exercice(session, contract, year)
-            assert ex.id is not None
-            need = next_need(session, ex, target)
-            if need is None:
-                raise AnswerRefusedError(f"la phase {target.label} de {c.key} {ex.year} n'attend rien.")
-            try:
-                answer = need.answer_type.model_validate(fields)
-            except ValidationError as exc:
-                lines = [f"--{'-'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors()]
-                raise AnswerRefusedError("réponse incomplète ou invalide :\n  " + "\n  ".join(lines)) from exc
-            flow_run_id = get_phase_state(session, ex.id, target).flow_run_id
-            if resume and flow_run_id:
-                require_prefect_api()
-            summary = record_answer(session, c, ex, target, answer, today_paris())
-            key, ex_year = c.key, ex.year
+        summary, flow_run_id, answer, key, ex_year = record_fields(contract, year, target, fields, resume)
     except (AnswerRefusedError, ContractNotFoundError) as exc:
         err.print(f"[bold red]Refusé[/] : {exc}", highlight=False)
         raise typer.Exit(2) from exc
@@ -147,7 +194,7 @@ def record_command(ctx: typer.Context, phase: str, contract: str,
     console.print(f"Enregistré : {summary}.", highlight=False)
     if resume and flow_run_id:
         try:
-            console.print(resume_waiting_run(flow_run_id, answer.model_dump(mode="json")), highlight=False)
+            console.print(resume_waiting_run(flow_run_id, answer), highlight=False)
         except ResumeError as exc:
             err.print(f"[bold red]Réponse enregistrée, mais le run en attente n'a pas été relancé[/] "
                       f"({exc}). Relancez-le avec : {resume_hint(key, ex_year)}", highlight=False,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cdppe.dates import format_date_fr, format_datetime_fr, today_paris
 
@@ -66,13 +67,15 @@ def preview(contract: str, as_of: AsOf = None) -> None:
         console.print(f"Aucune relance à envoyer le {format_date_fr(day)} pour {found.key}.",
                       highlight=False)
         return
+    from cdppe.reminders.render import one_line  # names from the data: no escape sequence, no markup
+
     table = Table("Échéance", "Date", "Relance", "Destinataire", "Règle appliquée", "État",
                   title=f"Relances du {format_date_fr(day)} — {found.key}")
     for item in due:
         p = item.planned
         table.add_row(p.deadline.label, format_date_fr(p.deadline.due_date),
                       "relance coordination" if p.kind == "escalation" else p.slot,
-                      f"{p.recipient.name} <{p.recipient.email}>", p.deadline.rule,
+                      Text(one_line(f"{p.recipient.name} <{p.recipient.email}>")), p.deadline.rule,
                       "déjà en file" if p.key in known else "à envoyer")
     console.print(table)
 

@@ -7,13 +7,12 @@ relies on UNIQUE constraints so a payment is never recorded twice.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from cdppe.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
@@ -21,6 +20,7 @@ from cdppe.dates import format_date_fr, utcnow
 from cdppe.documents import generate_step_documents
 from cdppe.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.settings import get_settings
+from cdppe.uploads import UploadRefusedError, find_ingested
 from models import (
     Amendment,
     AuditEvent,
@@ -209,33 +209,51 @@ def _audit(session: Session, contract_id: int | None, exercice_id: int | None, a
 
 
 def store_signed_scan(session: Session, contract: Contract, exercice: Exercice, avenant: int,
-                      role: SignatoryRole, scan_path: str) -> GeneratedDocument:
-    """Copy the signed scan under the documents folder (path built from identifiers only)."""
-    source = Path(scan_path)
-    if not source.is_file():
-        raise AnswerRefusedError(f"scan signé introuvable : {scan_path}")
-    data = source.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = source.suffix.lower() if source.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg") else ".bin"
+                      role: SignatoryRole, scan_sha256: str) -> GeneratedDocument:
+    """Archive an already ingested scan (``cdppe.uploads``) as the signed page of ``role``."""
+    try:
+        scan = find_ingested(scan_sha256, "scan_sha256")
+    except UploadRefusedError as exc:
+        raise AnswerRefusedError(str(exc)) from exc
     target_dir = get_settings().documents_dir / contract.key / str(exercice.year) / "signatures"
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"avenant-{avenant}-{role.value}{suffix}"
-    shutil.copyfile(source, target)
+    target = target_dir / f"avenant-{avenant}-{role.value}.{scan.fmt}"
+    shutil.copyfile(scan.path, target)
     assert contract.id is not None
     doc = GeneratedDocument(contract_id=contract.id, exercice_id=exercice.id, avenant_number=avenant,
-                            step=Phase.SIGNATURE.value, kind=f"signed_scan_{role.value}", fmt=suffix[1:],
-                            version=1, path=str(target), sha256=digest, template_version="scan",
+                            step=Phase.SIGNATURE.value, kind=f"signed_scan_{role.value}", fmt=scan.fmt,
+                            version=1, path=str(target), sha256=scan.sha256, template_version="scan",
                             signed=True)
     session.add(doc)
     session.flush()
     return doc
 
 
+def lock_exercice(session: Session, exercice_id: int) -> None:
+    """Serialise the writers of one exercice until the transaction ends; the session's objects
+    are read again after it.
+
+    A no-op UPDATE of the exercice's row: a row lock on PostgreSQL (``FOR NO KEY UPDATE``,
+    foreign keys to the row are not blocked), the write lock on SQLite (whose driver starts
+    a transaction only at the first write, so a ``SELECT ... FOR UPDATE`` would hold nothing).
+    """
+    session.flush()
+    session.exec(update(Exercice).where(col(Exercice.id) == exercice_id)
+                 .values(year=Exercice.year))
+    session.expire_all()
+
+
 def record_answer(session: Session, contract: Contract, exercice: Exercice, phase: Phase,
                   answer: Answer, as_of: date, avenant: int = 0) -> str:
-    """Validate and record one answer; returns a French summary, raises AnswerRefusedError."""
+    """Validate and record one answer; returns a French summary, raises AnswerRefusedError.
+
+    The exercice's row is locked first (``lock_exercice``) and every row is read afresh,
+    so two answers given at once are decided one after the other: the second sees the
+    first and is refused as a second answer given afterwards would be.
+    """
     assert exercice.id is not None
     ex_id = exercice.id
+    lock_exercice(session, ex_id)
     need = next_need(session, exercice, phase, avenant)
     if need is None or not isinstance(answer, need.answer_type):
         expected = need.answer_type.__name__ if need else "rien"
@@ -289,9 +307,9 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
                 f"(séance du {format_date_fr(delib.session_date)}) : refusée.")
         _not_future(answer.signed_on, as_of, "la date de signature")
         contract_doc = None
-        if answer.scan_path:
+        if answer.scan_sha256:
             contract_doc = store_signed_scan(session, contract, exercice, avenant, answer.role,
-                                             answer.scan_path)
+                                             answer.scan_sha256)
         session.add(Signature(exercice_id=ex_id, avenant_number=avenant, role=answer.role,
                               signatory_name=answer.signatory_name, signed_on=answer.signed_on,
                               method=answer.method, recorded_by=actor,

@@ -8,6 +8,8 @@ from babel.numbers import format_decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# Bound of any single amount: integer cents stay far inside a 64-bit integer even summed.
+MAX_AMOUNT = Decimal("999999999999999.99")
 
 
 class MoneyError(ValueError):
@@ -36,15 +38,26 @@ def to_money(value: object) -> Decimal:
         text = text.replace(",", ".")
         try:
             amount = Decimal(text)
-        except InvalidOperation as exc:
-            raise MoneyError(f"montant {value!r} : ce n'est pas un nombre") from exc
+        except (InvalidOperation, ValueError) as exc:
+            raise MoneyError(f"montant {_short(value)} : ce n'est pas un nombre") from exc
     else:
         raise MoneyError(f"montant {value!r} : type {type(value).__name__} non accepté")
     if not amount.is_finite():
-        raise MoneyError(f"montant {value!r} : valeur non finie")
+        raise MoneyError(f"montant {_short(value)} : valeur non finie")
+    if abs(amount) > MAX_AMOUNT:
+        raise MoneyError(f"montant {_short(value)} : hors limites (au plus "
+                         f"{format_eur(MAX_AMOUNT)} en valeur absolue)")
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise MoneyError(f"montant {value!r} : plus de deux décimales")
     return amount.quantize(CENT)
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to be written out
+        return "(nombre de plus de 4 300 chiffres)"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def to_cents(amount: Decimal) -> int:

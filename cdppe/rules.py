@@ -41,8 +41,10 @@ class Violation:
 
     def __str__(self) -> str:
         text = f"{self.path} : {self.message}"
-        if self.expected is not None or self.actual is not None:
+        if self.expected is not None:
             text += f" (attendu : {self.expected}, trouvé : {self.actual})"
+        elif self.actual is not None:
+            text += f" (trouvé : {self.actual})"
         return text
 
 
@@ -233,6 +235,41 @@ def check_dates(cf: ContractFile) -> list[Violation]:
     return out
 
 
+def _duplicates(out: list[Violation], values: list[tuple[str, object]], message: str) -> None:
+    seen: set[object] = set()
+    for path, value in values:
+        if value in seen:
+            out.append(Violation(path, message, "une valeur unique", str(value)))
+        seen.add(value)
+
+
+def check_uniqueness(cf: ContractFile) -> list[Violation]:
+    """What the database keeps unique, checked first so the file is refused with its field;
+    and every exercice a fiche's execution or an indicator's year names is in the contract."""
+    out: list[Violation] = []
+    years = {ex.year for ex in cf.exercices}
+    _duplicates(out, [(f"indicators[{i}].code", ind.code) for i, ind in enumerate(cf.indicators)],
+                "code d'indicateur déjà utilisé")
+    for i, ind in enumerate(cf.indicators):
+        _duplicates(out, [(f"indicators[{i}] ({ind.code}).values[{j}].year", v.year)
+                          for j, v in enumerate(ind.values)], "année déjà renseignée pour cet indicateur")
+    for i, fiche in enumerate(cf.fiches):
+        path = _fiche_path(i, fiche)
+        _duplicates(out, [(f"{path}.execution[{j}].exercice", e.exercice)
+                          for j, e in enumerate(fiche.execution)],
+                    "exécution déjà renseignée pour cet exercice")
+        for j, exe in enumerate(fiche.execution):
+            if exe.exercice not in years:
+                out.append(Violation(f"{path}.execution[{j}].exercice", "exercice absent du contrat",
+                                     ", ".join(map(str, sorted(years))), str(exe.exercice)))
+        try:
+            if len(parse_fiche_number(fiche.number).sort_key) > 80:
+                out.append(Violation(f"{path}.number", "numéro de fiche trop découpé"))
+        except FicheNumberError:
+            pass  # reported by check_fiche_numbers
+    return out
+
+
 def check_contract(cf: ContractFile) -> list[Violation]:
     """Every rule at once; an empty list means the contract is valid."""
     try:
@@ -246,4 +283,5 @@ def check_contract(cf: ContractFile) -> list[Violation]:
         *check_envelopes(cf),
         *check_cofinancing(cf),
         *check_dates(cf),
+        *check_uniqueness(cf),
     ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,7 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Settings of the whole system; secrets never appear in ``repr`` or logs."""
 
-    model_config = SettingsConfigDict(env_prefix="CDPPE_", env_file=".env", extra="ignore")
+    # No .env file is read unless CDPPE_ENV_FILE names one (see ``get_settings``): the
+    # password never has to sit in a file of the working directory.
+    model_config = SettingsConfigDict(env_prefix="CDPPE_", env_file=None, extra="ignore")
 
     data_dir: Path = Path("./data")
     database_url: str | None = Field(
@@ -61,6 +66,9 @@ class Settings(BaseSettings):
     # The missed-sweep automation fires when no sweep completed for this long.
     sweep_incident_after_hours: float = Field(default=26.0, gt=0)
 
+    # Uploaded files (signed scans): PDF only, at most this size.
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
     # Prefect UI, for links in e-mails and artifacts.
     ui_url: str = "http://127.0.0.1:4200"
 
@@ -79,6 +87,28 @@ class Settings(BaseSettings):
         return self.data_dir / "mail"
 
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """``repr`` and ``str`` never show a password, even one inside the database URL."""
+        for name, value in super().__repr_args__():
+            if name == "database_url" and value:
+                yield name, mask_url(str(value))
+            elif name == "smtp_username" and value:
+                yield name, "***"
+            else:
+                yield name, value
+
+
+def mask_url(url: str) -> str:
+    """``postgresql://user:secret@db/cdppe`` → ``postgresql://user:***@db/cdppe``."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is hidden entirely
+        return "***"
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    env_file = os.environ.get("CDPPE_ENV_FILE")
+    return Settings(_env_file=env_file) if env_file else Settings()

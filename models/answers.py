@@ -12,8 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import FundingSource, SignatoryRole
 
+# No control characters (documents are XML: DOCX, HTML): one line, or lines for long texts.
+ONE_LINE = r"^[^\x00-\x1f\x7f\ufffe\uffff]*$"
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]*$"
+
 AnsweredBy = Field(title="Votre nom", description="Qui répond (conservé dans l'historique)",
-                   min_length=2, max_length=120, pattern=r"^[^\r\n]*$")
+                   min_length=2, max_length=120, pattern=ONE_LINE)
 
 
 class Answer(BaseModel):
@@ -31,7 +35,7 @@ class DeliberationAnswer(Answer):
     number: str = Field(title="Numéro de la délibération", min_length=1, max_length=20,
                         pattern=r"^[0-9A-Za-z/_.-]+$")
     vote: str = Field(title="Résultat du vote", description="Par exemple : à l'unanimité",
-                      min_length=2, max_length=200)
+                      min_length=2, max_length=200, pattern=ONE_LINE)
     answered_by: str = AnsweredBy
 
 
@@ -46,10 +50,14 @@ class SignatureAnswer(Answer):
     role: SignatoryRole = Field(title="Signataire",
                                 description="prefet, ars, departement ou budget_controller")
     signatory_name: str = Field(title="Nom de la personne qui a signé", min_length=2, max_length=120,
-                                pattern=r"^[^\r\n]*$")
+                                pattern=ONE_LINE)
     signed_on: date = Field(title="Date de la signature")
     method: Literal["papier", "electronique"] = Field(default="papier", title="Mode de signature")
-    scan_path: str | None = Field(default=None, title="Chemin du scan signé (PDF déposé sur le serveur)")
+    scan_sha256: str | None = Field(
+        default=None, title="Empreinte SHA-256 du scan signé déjà déposé",
+        description="Le PDF se dépose d'abord (cdppe record signature ... --scan FICHIER) ; "
+                    "ce champ ne prend que son empreinte, jamais un chemin.",
+        pattern=r"^[0-9a-f]{64}$")
     answered_by: str = AnsweredBy
 
 
@@ -64,7 +72,7 @@ class PaymentAnswer(Answer):
 class OdpeAnswer(Answer):
     session_date: date = Field(title="Date de la séance de l'ODPE")
     favourable: bool = Field(default=True, title="Avis favorable")
-    opinion: str = Field(title="Avis de l'ODPE", min_length=2, max_length=4000)
+    opinion: str = Field(title="Avis de l'ODPE", min_length=2, max_length=4000, pattern=TEXT)
     answered_by: str = AnsweredBy
 
 
@@ -79,7 +87,7 @@ class ReportAnswer(Answer):
 
 class AmendmentDecisionAnswer(Answer):
     avenant_needed: bool = Field(title="Un avenant est-il nécessaire cette année ?")
-    reason: str | None = Field(default=None, title="Motif", max_length=2000)
+    reason: str | None = Field(default=None, title="Motif", max_length=2000, pattern=TEXT)
     answered_by: str = AnsweredBy
 
 

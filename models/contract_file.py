@@ -11,7 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -45,17 +47,45 @@ DEPARTEMENT_CODE_RE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
 
 
 def _check_email(value: str) -> str:
+    """A deliverable-looking ASCII address (``email-validator``), in its normalised ASCII form.
+
+    SMTPUTF8 is not implemented by the sender, so a non-ASCII part before the ``@`` is
+    refused here rather than failing later at every reminder run.
+    """
+    if not value.rpartition("@")[0].isascii():
+        raise ValueError(f"adresse électronique {value!r} : caractères accentués ou non ASCII avant "
+                         "le @ non acceptés (l'envoi SMTPUTF8 n'est pas pris en charge) ; "
+                         "donnez une adresse en caractères ASCII")
     if not EMAIL_RE.match(value):
         raise ValueError(f"adresse électronique invalide : {value!r}")
-    return value
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"adresse électronique invalide : {value!r} ({exc})") from None
+    return checked.ascii_email or value
 
 
 Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v).strip()))]
-SingleLine = Annotated[str, Field(pattern=r"^[^\r\n]*$", min_length=1)]
+SingleLine = Annotated[str, Field(pattern=r"^[^\r\n]*$", min_length=1, max_length=300)]
+Year = Annotated[int, Field(ge=1990, le=2100)]
+MEASURE_MAX_CHARS = 40  # indicator values are stored as text of at most 40 characters
+
+
+def _check_measure(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    if not value.is_finite():
+        raise ValueError("valeur non finie")
+    if len(str(value)) > MEASURE_MAX_CHARS:
+        raise ValueError(f"valeur trop longue (au plus {MEASURE_MAX_CHARS} caractères)")
+    return value
+
+
+Measure = Annotated[Decimal, AfterValidator(_check_measure)]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=20_000)
 
 
 class PersonIn(_In):
@@ -78,8 +108,8 @@ class PartiesIn(_In):
 
 
 class DepartementIn(_In):
-    code: str = Field(description="Code INSEE du Département")
-    name: SingleLine
+    code: str = Field(description="Code INSEE du Département", max_length=3)
+    name: Annotated[SingleLine, Field(max_length=80)]
 
     @field_validator("code", mode="before")
     @classmethod
@@ -116,7 +146,7 @@ class MilestonesIn(_In):
 
     convocation_date: date | None = None
     council_session_date: date | None = None
-    deliberation_number: str | None = None
+    deliberation_number: str | None = Field(default=None, max_length=20)
     acknowledgement_date: date | None = None
     signatures: dict[SignatoryRole, date] = Field(default_factory=dict)
     payments: dict[FundingSource, date] = Field(default_factory=dict)
@@ -127,7 +157,7 @@ class MilestonesIn(_In):
 class ExerciceIn(_In):
     year: int = Field(ge=2020, le=2100)
     envelope: EnvelopeIn
-    reference_year: int | None = None
+    reference_year: Year | None = None
     planned_council_session: date | None = None
     planned_signature: date | None = None
     budget_controller_required: bool = False
@@ -135,7 +165,7 @@ class ExerciceIn(_In):
 
 
 class ObjectiveIn(_In):
-    number: str
+    number: str = Field(max_length=10)
     mandatory: bool = False
     title: str | None = None
 
@@ -146,7 +176,7 @@ class ObjectiveIn(_In):
 
 
 class MoneyLineIn(_In):
-    exercice: int
+    exercice: Year
     payer: Payer
     source: FundingSource | None = Field(
         default=None, description="Enveloppe (BOP304, FIR, ONDAM) ; obligatoire pour l'État"
@@ -157,7 +187,7 @@ class MoneyLineIn(_In):
 
 
 class FicheExecutionIn(_In):
-    exercice: int
+    exercice: Year
     status: FicheStatus
     start_date: date | None = None
     duration: str | None = None
@@ -168,7 +198,7 @@ class FicheExecutionIn(_In):
 
 
 class FicheIn(_In):
-    number: str = Field(description="Numéro tel qu'écrit : 1, 13-1, 13 a, 6 et 7, 29-4")
+    number: str = Field(description="Numéro tel qu'écrit : 1, 13-1, 13 a, 6 et 7, 29-4", max_length=20)
     objectives: list[str] = Field(min_length=1)
     title: str
     referent: str | None = None
@@ -196,19 +226,19 @@ class FicheIn(_In):
 
 
 class IndicatorValueIn(_In):
-    year: int
-    target: Decimal | None = None
-    achieved: Decimal | None = None
+    year: Year
+    target: Measure | None = None
+    achieved: Measure | None = None
 
 
 class IndicatorIn(_In):
-    code: str
+    code: str = Field(max_length=40)
     label: str
     unit: str | None = None
     objective: str | None = None
     fiche: str | None = None
-    baseline_year: int | None = None
-    baseline_value: Decimal | None = None
+    baseline_year: Year | None = None
+    baseline_value: Measure | None = None
     values: list[IndicatorValueIn] = Field(default_factory=list)
 
     @field_validator("objective", "fiche", mode="before")
@@ -222,7 +252,8 @@ class ContractFile(_In):
 
     schema_version: Literal[1] = 1
     departement: DepartementIn
-    generation: str = Field(description="Génération du catalogue d'objectifs : 2020-2022, 2024, 2025-2027")
+    generation: str = Field(description="Génération du catalogue d'objectifs : 2020-2022, 2024, 2025-2027",
+                            max_length=20)
     title: str
     parties: PartiesIn
     coordinator: PersonIn

@@ -283,8 +283,13 @@ class _Writer:
                     run.bold = True
 
 
+# Characters XML 1.0 cannot hold (data imported before they were refused at the door).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def html_to_docx(html: str, title: str = "") -> bytes:
     """The DOCX bytes of an HTML document produced by the templates."""
+    html, title = _XML_INVALID.sub("\ufffd", html), _XML_INVALID.sub("\ufffd", title)
     tree = parse_html(html)
     body = _find(tree, "body") or tree
     writer = _Writer(title)

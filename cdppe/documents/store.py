@@ -11,11 +11,13 @@ Rules:
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import re
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import func
@@ -29,6 +31,23 @@ from models import GeneratedDocument
 from models.enums import Phase
 
 _KEY_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$")
+
+
+STALE_TEMPORARY_SECONDS = 3600
+
+
+def remove_stale_temporaries(path: Path, now: float | None = None) -> int:
+    """Remove what a killed writer of ``path`` left (``.<name>.<random>``, older than an hour)."""
+    limit = (time.time() if now is None else now) - STALE_TEMPORARY_SECONDS
+    removed = 0
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        try:
+            if leftover.is_file() and leftover.stat().st_mtime < limit:
+                leftover.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def safe_key(value: str) -> str:
@@ -78,6 +97,7 @@ def write_file(session: Session, path: Path, data: bytes) -> None:
     if path.exists() and not os.access(path, os.W_OK):
         raise SignedDocumentError(f"{path.name} est protégé en écriture : il n'est pas remplacé")
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -164,7 +164,7 @@ def outbox_row(due: DueReminder, *, as_of: date, settings: Settings, flow_run_id
         key=planned.key, contract_id=ctx.contract_id, deadline_id=planned.deadline.deadline_id,
         kind=planned.kind, recipient=planned.recipient.email, subject=rendered.subject,
         body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
-        message_id=new_message_id(settings.mail_from), created_at=now)
+        message_id=new_message_id(settings.mail_from, planned.key), created_at=now)
 
 
 def enqueue(session: Session, row: OutboxEmail) -> bool:

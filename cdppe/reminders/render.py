@@ -1,18 +1,20 @@
 """French e-mails from ``templates/emails/`` (pure: no database, no clock, no network).
 
-Headers are built with ``email.message.EmailMessage`` and
-``email.headerregistry.Address``; every value that comes from contract data
-(names, labels) is flattened to one line first, so it can never add a header.
+Headers are built with ``email.message.EmailMessage``; mailboxes by
+``format_address`` (a display name is a quoted string or encoded words of its
+exact text, never re-parsed, so an encoded word in the data cannot become a
+recipient); every value that comes from contract data (names, labels) is
+flattened to one line first, so it can never add a header.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.header import Header
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -90,8 +92,12 @@ def mail_domain(mail_from: str) -> str:
     return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
-def new_message_id(mail_from: str) -> str:
-    return make_msgid(domain=mail_domain(mail_from))
+def new_message_id(mail_from: str, key: str | None = None) -> str:
+    """The Message-ID of an outbox row: derived from its unique key, so a re-send has the same one."""
+    if key is None:
+        return make_msgid(domain=mail_domain(mail_from))
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<cdppe.{digest}@{mail_domain(mail_from)}>"
 
 
 def deadline_ics(deadline: DeadlineInfo, *, domain: str, dtstamp: datetime, link: str) -> str:
@@ -182,17 +188,54 @@ def encode_subject(subject: str) -> str:
     return Header(subject, "utf-8", maxlinelen=76, header_name="Subject").encode(linesep="\r\n")
 
 
+ENCODED_WORD_BYTES = 45  # base64 of 45 bytes + "=?utf-8?b??=" stays within 75 characters
+_PLAIN_NAME_MAX = 60
+
+
+def _encoded_words(text: str) -> str:
+    """``text`` as base64 encoded words only, one per folded line (no word is split)."""
+    chunks: list[bytes] = []
+    buf = b""
+    for char in text:
+        data = char.encode("utf-8")
+        if len(buf) + len(data) > ENCODED_WORD_BYTES:
+            chunks.append(buf)
+            buf = b""
+        buf += data
+    chunks.append(buf)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks)
+
+
+def format_address(name: str, addr_spec: str) -> str:
+    """One mailbox for a header: the name is only ever a display name, never parsed as addresses.
+
+    A short ASCII name is a quoted string; any other name (non-ASCII, long, or containing
+    ``=?`` that a reader could take for an encoded word) is written as base64 encoded
+    words of its exact text, so ``=?utf-8?b?...?= Jean`` in the data stays text. The
+    address must be ASCII (no SMTPUTF8): a ``ValueError`` otherwise.
+    """
+    addr = one_line(addr_spec)
+    if not addr.isascii() or any(c in addr for c in ' <>"(),;:\\[]') or addr.count("@") != 1:
+        raise ValueError(f"adresse électronique inutilisable sans SMTPUTF8 : {addr!r}")
+    display = one_line(name)
+    if not display:
+        return f"<{addr}>"
+    if display.isascii() and "=?" not in display and len(display) <= _PLAIN_NAME_MAX:
+        quoted = display.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{addr}>'
+    return f"{_encoded_words(display)}\r\n <{addr}>"
+
+
 def build_message(*, mail_from: str, to: Recipient, reply_to: Recipient | None, subject: str,
                   text: str, html: str, ics: str | None, message_id: str,
                   sent_at: datetime) -> EmailMessage:
     """A multipart message (text + HTML, then the .ics) with safe headers."""
     msg = EmailMessage(policy=SMTP_7BIT)
     sender_name, sender_addr = parseaddr(mail_from)
-    msg["From"] = Address(display_name=one_line(sender_name), addr_spec=sender_addr)
-    msg["To"] = Address(display_name=one_line(to.name), addr_spec=one_line(to.email))
+    msg.set_raw("From", format_address(sender_name, sender_addr))
+    msg.set_raw("To", format_address(to.name, to.email))
     if reply_to is not None:
-        msg["Reply-To"] = Address(display_name=one_line(reply_to.name),
-                                  addr_spec=one_line(reply_to.email))
+        msg.set_raw("Reply-To", format_address(reply_to.name, reply_to.email))
     msg.set_raw("Subject", encode_subject(one_line(subject)))
     msg["Date"] = format_datetime(sent_at.astimezone(PARIS))
     msg["Message-ID"] = one_line(message_id)

@@ -8,9 +8,12 @@
   refusal of this message (5xx to MAIL FROM, RCPT TO or DATA) marks it
   **failed** and queues an alert to the contract's coordinator, in the same
   transaction.
+- A message that cannot be composed (an address or a name the headers cannot
+  carry) is marked **failed** with its reason and alerts the coordinator once;
+  the batch goes on.
 - A crash between sending and marking sent can send an e-mail again once the
-  lease expires (at-least-once); the Message-ID is fixed at queueing time so
-  mail clients recognise the duplicate.
+  lease expires (at-least-once); the Message-ID is derived from the row's unique
+  key (``new_message_id``), so mail clients recognise the duplicate.
 """
 
 from __future__ import annotations
@@ -160,13 +163,14 @@ def _fail(engine: Engine, row_id: int, now: datetime, reason: str, settings: Set
         rendered = render_alert(failed_recipient=row.recipient, failed_subject=row.subject,
                                 reason=reason, attempts=row.attempts, contract_key=contract.key,
                                 coordinator=coordinator, link=flow_run_link(settings.ui_url, None))
-        key = outbox_key("alert", row.key)
+        # one alert per undeliverable address and day, however many of its messages failed
+        key = outbox_key("alert", str(row.contract_id), row.recipient.lower(), now.date().isoformat())
         if session.exec(select(OutboxEmail.id).where(OutboxEmail.key == key)).first() is not None:
             return False
         session.add(OutboxEmail(
             key=key, contract_id=row.contract_id, deadline_id=row.deadline_id, kind="alert",
             recipient=coordinator.email, subject=rendered.subject, body_text=rendered.text,
-            body_html=rendered.html, ics=None, message_id=new_message_id(settings.mail_from),
+            body_html=rendered.html, ics=None, message_id=new_message_id(settings.mail_from, key),
             created_at=now))
         return True
 
@@ -247,9 +251,17 @@ async def _send_batch(engine: Engine, ids: list[int], now: datetime, settings: S
             row = _claim(engine, row_id, now, settings)
             if row is None:
                 continue
-            msg = message_for(row, names, settings, now)
             try:
-                await smtp.sendmail(sender, [row.recipient], msg.as_bytes())
+                data = message_for(row, names, settings, now).as_bytes()
+            except Exception as exc:  # noqa: BLE001 - one bad message never blocks the batch
+                reason = f"courriel impossible à composer ({type(exc).__name__} : {exc})"
+                log.warning("outbox %s : %s", row_id, reason)
+                result.errors.append(reason)
+                result.failed += 1
+                alerts += _fail(engine, row_id, now, reason, settings)
+                continue
+            try:
+                await smtp.sendmail(sender, [row.recipient], data)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 permanent, reason = classify(exc)
                 result.errors.append(reason)

@@ -20,6 +20,7 @@ from sqlmodel import Session, func, select
 from cdppe.contract_io import read_contract_file
 from cdppe.db import engine_for, upgrade
 from cdppe.importer import import_contract
+from cdppe.uploads import ingest_operator_file
 from models import (
     AuditEvent,
     Deliberation,
@@ -49,7 +50,7 @@ BEFORE_PAYMENT: list[tuple[str, dict[str, Any]]] = [
                                        "signed_on": "2024-12-03", "method": "electronique"}),
     ("En attente de signature (2/3)", {"role": "departement", "signatory_name": "André Accary",
                                        "signed_on": "2024-12-05", "method": "papier",
-                                       "scan_path": "SCAN"}),
+                                       "scan_sha256": "SCAN"}),
 ]
 AFTER_SIGNATURE: list[tuple[str, dict[str, Any]]] = [
     ("En attente du versement BOP 304 (0/2)", {"source": "BOP304", "notified_amount": "843728.00",
@@ -84,8 +85,8 @@ def drive(run_id: Any, steps: list[tuple[str, dict[str, Any]]], scan: Path,
         assert run.state is not None
         assert run.state.name == expected_name, (run.state.name, run.state.message)
         payload = {**data, **WHO}
-        if payload.get("scan_path") == "SCAN":
-            payload["scan_path"] = str(scan)
+        if payload.get("scan_sha256") == "SCAN":  # the form takes an ingested scan's sha256
+            payload["scan_sha256"] = ingest_operator_file(scan, "--scan").sha256
         previous = answer(run, payload)
     return previous
 

@@ -146,3 +146,10 @@ def test_deposit_prints_the_sha256_the_ui_form_takes(pdf: Path) -> None:
                                     "scan_sha256": sha})
     refused = runner.invoke(app, ["documents", "deposit", "/proc/self/environ"])
     assert refused.exit_code == 2 and "rien n'a été déposé" in refused.output
+
+
+def test_a_scan_can_be_deposited_for_another_process_documents_folder(pdf: Path, tmp_path: Path) -> None:
+    other = tmp_path / "autre" / "documents"
+    ingested = ingest_operator_file(pdf, "--scan", documents_dir=other)
+    assert ingested.path == other / "uploads" / f"{ingested.sha256}.pdf"
+    assert ingested.path.read_bytes() == PDF

@@ -126,3 +126,20 @@ def sign(document_id: Annotated[int, typer.Argument(help="Id du document (voir �
         raise _fail(str(exc)) from exc
     console.print(f"Document {doc.id} ({_kind_label(doc.kind)}, version {doc.version}) "
                   "marqué comme signé.", highlight=False)
+
+
+@documents_app.command("deposit")
+def deposit(file: Path) -> None:
+    """Dépose un scan signé (PDF vérifié par son contenu, taille limitée) et affiche son empreinte.
+
+    L'empreinte SHA-256 se saisit dans le champ « scan_sha256 » du formulaire de signature de
+    l'interface ; le formulaire ne prend jamais un chemin de fichier.
+    """
+    from cdppe.uploads import UploadRefusedError, ingest_operator_file
+
+    try:
+        ingested = ingest_operator_file(file, "fichier")
+    except UploadRefusedError as exc:
+        raise _fail(f"{exc} ; rien n'a été déposé") from exc
+    console.print(f"Scan déposé ({ingested.size} octets). Empreinte SHA-256 : {ingested.sha256}",
+                  highlight=False, soft_wrap=True)

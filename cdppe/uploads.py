@@ -44,8 +44,8 @@ class IngestedFile:
     fmt: str = "pdf"
 
 
-def uploads_dir() -> Path:
-    return get_settings().documents_dir / "uploads"
+def uploads_dir(documents_dir: Path | None = None) -> Path:
+    return (documents_dir or get_settings().documents_dir) / "uploads"
 
 
 def _mib(size: int) -> str:
@@ -72,10 +72,14 @@ def open_operator_file(path: Path, field: str) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def ingest_stream(stream: BinaryIO, field: str, *, max_bytes: int | None = None) -> IngestedFile:
-    """Check and store an uploaded PDF; the same content is stored once (named by its sha256)."""
+def ingest_stream(stream: BinaryIO, field: str, *, max_bytes: int | None = None,
+                  documents_dir: Path | None = None) -> IngestedFile:
+    """Check and store an uploaded PDF; the same content is stored once (named by its sha256).
+
+    ``documents_dir``: the documents folder of the process that will read it (default: this one's).
+    """
     limit = max_bytes if max_bytes is not None else get_settings().upload_max_bytes
-    target_dir = uploads_dir()
+    target_dir = uploads_dir(documents_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -106,10 +110,11 @@ def ingest_stream(stream: BinaryIO, field: str, *, max_bytes: int | None = None)
     return IngestedFile(sha, size, target)
 
 
-def ingest_operator_file(path: Path, field: str, *, max_bytes: int | None = None) -> IngestedFile:
+def ingest_operator_file(path: Path, field: str, *, max_bytes: int | None = None,
+                         documents_dir: Path | None = None) -> IngestedFile:
     """``cdppe record ... --scan FILE``: the file the operator gives, through the same door."""
     with open_operator_file(path, field) as stream:
-        return ingest_stream(stream, field, max_bytes=max_bytes)
+        return ingest_stream(stream, field, max_bytes=max_bytes, documents_dir=documents_dir)
 
 
 def find_ingested(sha256: str, field: str) -> IngestedFile:

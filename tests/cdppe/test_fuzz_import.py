@@ -78,25 +78,33 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
-def _mutate(data: dict[str, Any], draw: Callable[..., Any]) -> None:
-    paths = [p for p in _paths(data) if p]
-    path = draw(st.sampled_from(paths))
+OPS = ["replace", "replace", "replace", "delete", "duplicate", "add_key"]
+MUTATION = st.tuples(st.integers(0, 10**6), st.sampled_from(OPS), HOSTILE,
+                     st.sampled_from(["extra", "year", "amount", "code"]))
+BASE_PATHS = [[p for p in _paths(base) if p] for base in BASES]
+
+
+def _mutate(data: dict[str, Any], path: tuple[Any, ...], op: str, value: Any, key: str) -> None:
+    """Apply one mutation at ``path`` (a path of the unmutated example: skipped if gone)."""
     parent: Any = data
-    for part in path[:-1]:
-        parent = parent[part]
+    try:
+        for part in path[:-1]:
+            parent = parent[part]
+        current = parent[path[-1]]
+    except (KeyError, IndexError, TypeError):
+        return
     last = path[-1]
-    op = draw(st.sampled_from(["replace", "replace", "replace", "delete", "duplicate", "add_key"]))
     if op == "replace":
-        parent[last] = draw(HOSTILE)
+        parent[last] = value
     elif op == "delete":
         del parent[last]
     elif op == "duplicate":
         if isinstance(parent, list):
-            parent.insert(last, json.loads(json.dumps(parent[last], default=str)))
-        elif isinstance(parent[last], list) and parent[last]:
-            parent[last].append(json.loads(json.dumps(parent[last][0], default=str)))
-    elif isinstance(parent[last], dict):
-        parent[last][draw(st.sampled_from(["extra", "year", "amount", "code"]))] = draw(HOSTILE)
+            parent.insert(last, json.loads(json.dumps(current, default=str)))
+        elif isinstance(current, list) and current:
+            current.append(json.loads(json.dumps(current[0], default=str)))
+    elif isinstance(current, dict):
+        current[key] = value
 
 
 TEXT_SNIPPETS = ["", "&a", "*a", "!!python/object:os.system", "[[[[", "? ", "\t", "---\n", "%YAML 9.9\n",
@@ -116,7 +124,8 @@ def test_fuzz_contract_import(cli_db: str, engine: Engine, tmp_path: Path,
                               capsys: pytest.CaptureFixture[str],
                               record_property: Callable[[str, object], None]) -> None:
     runner = CliRunner()
-    stats = {"cases": 0, "refused": 0, "accepted": 0, "tracebacks": 0, "skipped_after_budget": 0}
+    stats: dict[str, float] = {"cases": 0, "refused": 0, "accepted": 0, "tracebacks": 0,
+                               "skipped_after_budget": 0}
     start = time.monotonic()
     path = tmp_path / "contrat.yaml"
 
@@ -125,16 +134,22 @@ def test_fuzz_contract_import(cli_db: str, engine: Engine, tmp_path: Path,
                                      HealthCheck.data_too_large])
     @given(st.data())
     def case(data: st.DataObject) -> None:
-        doc = json.loads(json.dumps(BASES[data.draw(st.integers(0, 1))], default=str))
-        for _ in range(data.draw(st.integers(1, 3))):
-            _mutate(doc, data.draw)
-        source = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-        if data.draw(st.booleans()):
-            at = data.draw(st.integers(0, len(source)))
-            source = source[:at] + data.draw(st.sampled_from(TEXT_SNIPPETS)) + source[at:]
-        if time.monotonic() - start > FUZZ_SECONDS:  # after every draw: generation stays the same
+        # Everything is drawn first, whatever the budget, so generation never depends on time.
+        base = data.draw(st.integers(0, 1))
+        mutations = data.draw(st.lists(MUTATION, min_size=1, max_size=3))
+        snippet = data.draw(st.one_of(st.none(), st.tuples(st.integers(0, 10**6),
+                                                           st.sampled_from(TEXT_SNIPPETS))))
+        if time.monotonic() - start > FUZZ_SECONDS:
             stats["skipped_after_budget"] += 1
             return
+        doc = json.loads(json.dumps(BASES[base], default=str))
+        paths = BASE_PATHS[base]
+        for index, op, value, key in mutations:
+            _mutate(doc, paths[index % len(paths)], op, value, key)
+        source = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+        if snippet is not None:
+            at = snippet[0] % (len(source) + 1)
+            source = source[:at] + snippet[1] + source[at:]
         path.write_text(source, encoding="utf-8", errors="surrogatepass")
         before = _snapshot(engine)
         result = runner.invoke(app, ["contract", "import", str(path)])

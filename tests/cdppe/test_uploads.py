@@ -132,3 +132,24 @@ def test_cli_scan_of_a_pdf_is_archived_with_its_sha256(cli_db: str, session: Ses
     assert Path(doc.path).read_bytes() == PDF
     signature = session.exec(select(Signature)).one()
     assert signature.document_id == doc.id
+
+
+def test_deposit_prints_the_sha256_the_ui_form_takes(pdf: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["documents", "deposit", str(pdf)])
+    assert result.exit_code == 0, result.output
+    sha = hashlib.sha256(PDF).hexdigest()
+    assert sha in result.output
+    assert find_ingested(sha, "scan_sha256").path.read_bytes() == PDF
+    SignatureAnswer.model_validate({"role": "prefet", "signatory_name": "Yves Seguy",
+                                    "signed_on": "2024-12-02", "answered_by": "Camille",
+                                    "scan_sha256": sha})
+    refused = runner.invoke(app, ["documents", "deposit", "/proc/self/environ"])
+    assert refused.exit_code == 2 and "rien n'a été déposé" in refused.output
+
+
+def test_a_scan_can_be_deposited_for_another_process_documents_folder(pdf: Path, tmp_path: Path) -> None:
+    other = tmp_path / "autre" / "documents"
+    ingested = ingest_operator_file(pdf, "--scan", documents_dir=other)
+    assert ingested.path == other / "uploads" / f"{ingested.sha256}.pdf"
+    assert ingested.path.read_bytes() == PDF

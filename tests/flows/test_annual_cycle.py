@@ -86,7 +86,9 @@ def drive(run_id: Any, steps: list[tuple[str, dict[str, Any]]], scan: Path,
         assert run.state.name == expected_name, (run.state.name, run.state.message)
         payload = {**data, **WHO}
         if payload.get("scan_sha256") == "SCAN":  # the form takes an ingested scan's sha256
-            payload["scan_sha256"] = ingest_operator_file(scan, "--scan").sha256
+            # deposited where the served flows read their documents (start_serving's data dir)
+            payload["scan_sha256"] = ingest_operator_file(
+                scan, "--scan", documents_dir=scan.parent / "data" / "documents").sha256
         previous = answer(run, payload)
     return previous
 

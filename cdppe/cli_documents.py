@@ -143,3 +143,12 @@ def deposit(file: Path) -> None:
         raise _fail(f"{exc} ; rien n'a été déposé") from exc
     console.print(f"Scan déposé ({ingested.size} octets). Empreinte SHA-256 : {ingested.sha256}",
                   highlight=False, soft_wrap=True)
+
+
+@documents_app.command("serve")
+def serve_documents(port: int = typer.Option(4201, help="Port HTTP"),
+                    host: str = typer.Option("127.0.0.1", help="Adresse d'écoute")) -> None:
+    """Sert les documents (liens des artifacts et courriels) et la page de dépôt des scans signés."""
+    from cdppe.document_server import serve
+
+    serve(host, port)

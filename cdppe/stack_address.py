@@ -22,9 +22,12 @@ class StackAddress:
     ui_url: str
     smtp_host: str | None = None
     smtp_port: int | None = None
+    documents_url: str | None = None
 
     def as_environment(self) -> dict[str, str]:
         env = {"PREFECT_API_URL": self.api_url, "CDPPE_UI_URL": self.ui_url}
+        if self.documents_url:
+            env["CDPPE_DOCUMENTS_URL"] = self.documents_url
         if self.smtp_host and self.smtp_port:
             env.update({"CDPPE_SMTP_HOST": self.smtp_host, "CDPPE_SMTP_PORT": str(self.smtp_port)})
         return env
@@ -48,7 +51,8 @@ def read_address(data_dir: Path) -> StackAddress | None:
     try:
         raw = json.loads(address_file(data_dir).read_text(encoding="utf-8"))
         return StackAddress(api_url=str(raw["api_url"]), ui_url=str(raw["ui_url"]),
-                            smtp_host=raw.get("smtp_host"), smtp_port=raw.get("smtp_port"))
+                            smtp_host=raw.get("smtp_host"), smtp_port=raw.get("smtp_port"),
+                            documents_url=raw.get("documents_url"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

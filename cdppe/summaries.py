@@ -10,9 +10,11 @@ from sqlmodel import Session, col, select
 from cdppe.contracts import exercice_snapshot
 from cdppe.dates import format_date_fr
 from cdppe.deadlines import compute_deadlines
+from cdppe.document_server import document_link
 from cdppe.fiche_numbers import parse_fiche_number
 from cdppe.lifecycle import get_phase_state
 from cdppe.money import ZERO, format_eur
+from cdppe.settings import get_settings
 from models import Contract, Exercice, FicheAction, GeneratedDocument, MoneyLine, PhaseState
 from models.enums import PHASE_ORDER, Payer, Phase, PhaseStatus
 
@@ -63,9 +65,10 @@ def phase_markdown(session: Session, contract: Contract, exercice: Exercice, pha
     lines += ["", "## Documents", ""]
     if not docs:
         lines.append("_Aucun document pour cette étape._")
+    documents_url = get_settings().documents_url
     for doc in docs:
-        lines.append(f"- [{doc.kind} v{doc.version} ({doc.fmt})](file://{doc.path}) — sha256 "
-                     f"`{doc.sha256[:12]}`")
+        link = document_link(documents_url, doc.id, doc.path)
+        lines.append(f"- [{doc.kind} v{doc.version} ({doc.fmt})]({link}) — sha256 `{doc.sha256[:12]}`")
     return "\n".join(lines) + "\n"
 
 

@@ -48,7 +48,7 @@ def uploads_dir(documents_dir: Path | None = None) -> Path:
     return (documents_dir or get_settings().documents_dir) / "uploads"
 
 
-def _mib(size: int) -> str:
+def mib_text(size: int) -> str:
     return f"{size / (1 << 20):.0f} Mio".replace(".", ",")
 
 
@@ -91,7 +91,7 @@ def ingest_stream(stream: BinaryIO, field: str, *, max_bytes: int | None = None,
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise UploadRefusedError(field, f"fichier trop volumineux (plus de {_mib(limit)})")
+                    raise UploadRefusedError(field, f"fichier trop volumineux (plus de {mib_text(limit)})")
                 if len(head) < len(PDF_MAGIC):
                     head = (head + chunk)[: len(PDF_MAGIC)]
                     if not PDF_MAGIC.startswith(head):

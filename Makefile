@@ -22,7 +22,8 @@ lock: $(STAMP)
 ## Install, upgrade the database, load the examples and run the system locally
 ## (`make up PORT=4300 SMTP_PORT=8026` for other ports).
 up: $(STAMP)
-	$(BIN)/cdppe up $(if $(PORT),--port $(PORT)) $(if $(SMTP_PORT),--smtp-port $(SMTP_PORT))
+	$(BIN)/cdppe up $(if $(PORT),--port $(PORT)) $(if $(SMTP_PORT),--smtp-port $(SMTP_PORT)) \
+		$(if $(DOCS_PORT),--documents-port $(DOCS_PORT))
 
 ## Install and run the whole test suite (SQLite and PostgreSQL), then lint and type-check.
 test: $(STAMP)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -264,36 +264,31 @@ def load_examples() -> None:
 
 
 def start_cycles(api_url: str) -> list[str]:
-    """Start the annual cycle of every unfinished exercice up to this year, once (idempotency key)."""
-    from prefect.client.schemas.objects import FlowRun
-    from prefect.deployments import run_deployment
+    """Start the run of the phase each unfinished exercice up to this year stands at, once.
+
+    The same idempotency key gives back the same run after a restart; a run that ended
+    without completing (cancelled, crashed) is replaced (``deployments/runs.py``).
+    """
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from sqlmodel import col, select
 
     from cdppe.db import session_scope
     from cdppe.lifecycle import current_phase
+    from deployments.runs import start_phase_run
     from models import Contract, Exercice
+    from tasks.cycle import resolve_exercice
 
     with session_scope() as session:
-        todo = [(c.key, e.year) for e, c in session.exec(
+        todo = [(c.key, e.year, phase) for e, c in session.exec(
             select(Exercice, Contract).join(Contract, col(Contract.id) == col(Exercice.contract_id))
             .order_by(col(Contract.key), col(Exercice.year)))
-            if e.id and e.year <= today_paris().year and current_phase(session, e.id) is not None]
+            if e.id and e.year <= today_paris().year and (phase := current_phase(session, e.id)) is not None]
     run_ids = []
     with temporary_settings({PREFECT_API_URL: api_url}):
-        for key, year in todo:
-            # The same key gives back the same run after a restart; a run that ended without
-            # completing (cancelled, crashed) is replaced by a new one, which resumes from the
-            # database, the source of truth.
-            for attempt in range(1, 100):
-                suffix = "" if attempt == 1 else f"-{attempt}"
-                run = cast(FlowRun, run_deployment(
-                    "annual-cycle/cycle-annuel", parameters={"contract": key, "year": year},
-                    idempotency_key=f"cycle-{key}-{year}{suffix}", timeout=0))
-                if run.state is None or not run.state.is_final() or run.state.is_completed():
-                    break
+        for key, year, phase in todo:
+            run = start_phase_run(key, year, phase, 0, resolve_exercice(key, year).tags)
             run_ids.append(str(run.id))
-            console.print(f"Cycle {key} {year} : run {run.id}", highlight=False)
+            console.print(f"{key} {year} : phase {phase.label}, run {run.id}", highlight=False)
     return run_ids
 
 
@@ -355,7 +350,9 @@ def stop_on_sigterm() -> None:
 def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] = False,
        port: Annotated[int, typer.Option(help="Port de l'API et de l'interface Prefect")] = 4200,
        smtp_port: Annotated[int | None, typer.Option(
-           help="Port de la boîte mail locale (par défaut CDPPE_SINK_PORT, 8025)")] = None) -> None:
+           help="Port de la boîte mail locale (par défaut CDPPE_SINK_PORT, 8025)")] = None,
+       documents_port: Annotated[int | None, typer.Option(
+           help="Port du serveur de documents (par défaut : celui de l'interface + 1)")] = None) -> None:
     """Lance tout en local : base, serveur Prefect et UI, boîte mail locale, déploiements, exemples."""
     import time
 
@@ -365,7 +362,7 @@ def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] =
     settings = get_settings()
     stop_on_sigterm()
     load_examples()
-    stack = start_stack(settings, port=port, sink_port=smtp_port)
+    stack = start_stack(settings, port=port, sink_port=smtp_port, documents_port=documents_port)
     try:
         wait_deployments(stack.api_url, stack.check_alive)
         run_ids = start_cycles(stack.api_url)
@@ -373,7 +370,8 @@ def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] =
         data = settings.data_dir.resolve()
         console.print(f"\n[bold]Interface Prefect[/] : {ui}", highlight=False)
         console.print(f"[bold]Courriels[/] (fichiers .eml) : {data / 'mail'}", highlight=False)
-        console.print(f"[bold]Documents[/] : {data / 'documents'}", highlight=False)
+        console.print(f"[bold]Documents[/] : {stack.address.documents_url if stack.address else ''} "
+                      f"({data / 'documents'})", highlight=False)
         console.print(f"[bold]Journaux[/] : {data / 'logs'}", highlight=False)
         if check:
             for run_id, state in wait_first_human_step(stack.api_url, run_ids).items():

@@ -93,6 +93,22 @@ def get_phase_state(session: Session, exercice_id: int, phase: Phase, avenant: i
     return state
 
 
+# An avenant goes through its own deliberation and signature, then is applied.
+AVENANT_PHASES: tuple[Phase, ...] = (Phase.DELIBERATION, Phase.SIGNATURE, Phase.AMENDMENT)
+
+
+def phase_sequence(avenant: int = 0) -> tuple[Phase, ...]:
+    """The phases of the contract's yearly cycle (avenant 0), or of avenant n° ``avenant``."""
+    return tuple(PHASE_ORDER) if avenant == 0 else AVENANT_PHASES
+
+
+def next_phase(phase: Phase, avenant: int = 0) -> Phase | None:
+    """The phase that follows ``phase`` once it is completed (None after the last one)."""
+    sequence = phase_sequence(avenant)
+    position = sequence.index(phase)
+    return sequence[position + 1] if position + 1 < len(sequence) else None
+
+
 def current_phase(session: Session, exercice_id: int) -> Phase | None:
     """The first phase of the contract cycle not completed yet (None when all are)."""
     states = {s.phase: s for s in session.exec(select(PhaseState).where(
@@ -157,7 +173,9 @@ def next_need(session: Session, exercice: Exercice, phase: Phase, avenant: int =
         return Need(phase, "signature", f"signature-{avenant}-{len(signed)}",
                     f"En attente de signature ({len(signed)}/{len(expected)})",
                     f"Signatures manquantes pour {what} : {who}. Une signature donnée sur papier "
-                    "ou dans un autre outil est enregistrée avec sa date et le scan signé.",
+                    "ou dans un autre outil est enregistrée avec sa date et le scan signé : déposez "
+                    f"le PDF sur {get_settings().documents_url.rstrip('/')}/televersement, puis "
+                    "collez la référence affichée dans le dernier champ.",
                     SignatureAnswer, {"role": missing[0]})
     if phase is Phase.CREDIT_PAYMENT:
         paid = {p.source for p in session.exec(select(Payment).where(Payment.exercice_id == ex_id))}
@@ -186,6 +204,8 @@ def next_need(session: Session, exercice: Exercice, phase: Phase, avenant: int =
                     f"Adoption conjointe, délibération et transmission du rapport{due_text} "
                     "(un an après la dernière signature).", ReportAnswer)
     if phase is Phase.AMENDMENT:
+        if avenant:  # a signed avenant is applied: nobody is asked anything
+            return None
         if "avenant_needed" in get_phase_state(session, ex_id, phase).data:
             return None
         return Need(phase, "amendment_decision", "amendment-decision",

@@ -24,7 +24,7 @@ from cdppe.settings import Settings
 from cdppe.stack_address import StackAddress, remove_address, write_address
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONAL_PROCESSES = {"mail-sink"}
+OPTIONAL_PROCESSES = {"mail-sink", "documents"}
 
 
 @dataclass
@@ -121,17 +121,20 @@ def wait_http(url: str, timeout: float, alive: Callable[[], None]) -> None:
     raise TimeoutError(f"{url} ne répond pas après {timeout:.0f} s")
 
 
-def stack_address(settings: Settings, api_url: str, sink_port: int | None = None) -> StackAddress:
-    """What the stack serves: links in e-mails and artifacts point at the UI really served.
+def stack_address(settings: Settings, api_url: str, sink_port: int | None = None,
+                  documents_port: int | None = None) -> StackAddress:
+    """What the stack serves: links in e-mails and artifacts point at the ports really served.
 
-    ``CDPPE_UI_URL`` set by the user wins (a proxy in front of the UI); the SMTP sink is
-    only part of the address when no SMTP server is configured.
+    ``CDPPE_UI_URL`` / ``CDPPE_DOCUMENTS_URL`` set by the user win (a proxy in front); the
+    SMTP sink is only part of the address when no SMTP server is configured.
     """
     ui_url = os.environ.get("CDPPE_UI_URL") or api_url.removesuffix("/api")
+    documents_url = os.environ.get("CDPPE_DOCUMENTS_URL") or (
+        f"http://127.0.0.1:{documents_port}" if documents_port else settings.documents_url)
     if settings.smtp_host:
-        return StackAddress(api_url=api_url, ui_url=ui_url)
+        return StackAddress(api_url=api_url, ui_url=ui_url, documents_url=documents_url)
     return StackAddress(api_url=api_url, ui_url=ui_url, smtp_host=settings.sink_host,
-                        smtp_port=sink_port or settings.sink_port)
+                        smtp_port=sink_port or settings.sink_port, documents_url=documents_url)
 
 
 def build_env(settings: Settings, address: StackAddress) -> dict[str, str]:
@@ -146,17 +149,20 @@ def build_env(settings: Settings, address: StackAddress) -> dict[str, str]:
     })
     if address.smtp_port is not None:
         env["CDPPE_SINK_PORT"] = str(address.smtp_port)
+    # A resumed run starts within a second of Submit (Prefect's default poll is 10 s).
+    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
     env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL",
                    f"sqlite+aiosqlite:///{data / 'prefect' / 'prefect.db'}")
     return env
 
 
 def start_stack(settings: Settings, port: int = 4200, with_server: bool = True,
-                sink_port: int | None = None) -> Stack:
+                sink_port: int | None = None, documents_port: int | None = None) -> Stack:
     external_api = os.environ.get("PREFECT_API_URL")
     api_url = external_api if (external_api and not with_server) else f"http://127.0.0.1:{port}/api"
     (settings.data_dir / "prefect").mkdir(parents=True, exist_ok=True)
-    address = stack_address(settings, api_url, sink_port)
+    documents_port = documents_port or port + 1
+    address = stack_address(settings, api_url, sink_port, documents_port)
     stack = Stack(settings, api_url, build_env(settings, address), address=address)
     try:
         if with_server:
@@ -166,6 +172,8 @@ def start_stack(settings: Settings, port: int = 4200, with_server: bool = True,
             wait_http(f"{api_url}/health", 120, stack.check_alive)
         if not settings.smtp_host:
             stack.start("mail-sink", [sys.executable, "-m", "cdppe.cli", "mail-sink"])
+        stack.start("documents", [sys.executable, "-m", "cdppe.cli", "documents", "serve",
+                                  "--port", str(documents_port)])
         stack.start("serve", [sys.executable, "-m", "deployments.serve"])
         write_address(settings.data_dir, address)
     except BaseException:

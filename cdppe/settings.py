@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Uploaded files (signed scans): PDF only, at most this size.
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 
+    # The document server (``cdppe documents serve``), for links in e-mails and artifacts.
+    documents_url: str = "http://127.0.0.1:4201"
+
     # Prefect UI, for links in e-mails and artifacts.
     ui_url: str = "http://127.0.0.1:4200"
 

@@ -1,13 +1,17 @@
-"""Amendment flow for operators: open avenant n° N+1, then its deliberation and signature."""
+"""Amendment flow for operators: open avenant n° N+1; its deliberation, signature and application
+are phase runs of their own (``… · délibération (avenant n° 1)``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from prefect import flow
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run as runtime_flow_run
+from prefect.states import Completed, Failed
 
-from flows.common import current_flow_run_id, finish_phase, run_phase
+from deployments.runs import start_phase_run
+from flows.common import current_flow_run_id, finish_phase
 from models.amendment_request import AmendmentRequest
 from models.enums import Phase, PhaseStatus
 from tasks.amendments import apply_avenant, open_avenant
@@ -23,21 +27,29 @@ def amendment_run_name() -> str:
         label = resolve_exercice(str(data["contract"]), int(data["year"])).label
     except Exception:  # noqa: BLE001 - a name must never fail the run
         label = f"{data.get('contract')} {data.get('year')}"
-    return f"{label} · avenant"
+    return f"{label} · demande d'avenant"
 
 
 @flow(name="amendment", flow_run_name=amendment_run_name)
-def amendment(request: AmendmentRequest) -> str:
-    """Avenant : nouvelles enveloppes et leurs parts, fiches, fongibilité, puis délibération et signature."""
+def amendment(request: AmendmentRequest) -> State[Any]:
+    """Avenant : nouvelles enveloppes et leurs parts, fiches, fongibilité ; ouvre sa délibération."""
     ref = open_exercice(request.contract, request.year, current_flow_run_id())
     opened = open_avenant(ref, request, current_flow_run_id())
+    if isinstance(opened, list):  # the operator's request breaks rules: each one said, no traceback
+        return Failed(name="Refusé", message="Avenant refusé :\n" + "\n".join(f"- {r}" for r in opened))
     if opened.duplicate:
-        return f"Avenant n° {opened.number} déjà ouvert par une demande identique : rien de plus."
-    number = opened.number
-    run_phase(Phase.DELIBERATION, request.contract, request.year, avenant=number)
-    run_phase(Phase.SIGNATURE, request.contract, request.year, avenant=number)
+        return Completed(message=f"Avenant n° {opened.number} déjà ouvert par une demande identique : "
+                                 "rien de plus.")
+    run = start_phase_run(request.contract, request.year, Phase.DELIBERATION, opened.number, ref.tags)
+    return Completed(message=f"Avenant n° {opened.number} ouvert ; sa délibération attend dans le run "
+                             f"« {run.name} ».")
+
+
+def apply_signed_avenant(contract: str, year: int, number: int) -> State[Any]:
+    """The avenant's last phase: applied to the figures once signed, the consolidated contract refreshed."""
+    ref = open_exercice(contract, year, current_flow_run_id())
     if phase_status(ref, Phase.AMENDMENT, number) is not PhaseStatus.COMPLETED:
         apply_avenant(ref, number)
         finish_phase(ref, Phase.AMENDMENT, number)
-        publish_consolidated(request.contract)  # the contract as amended, refreshed
-    return f"Avenant n° {number} signé et appliqué."
+        publish_consolidated(contract)
+    return Completed(message=f"Avenant n° {number} signé et appliqué.")

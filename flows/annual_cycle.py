@@ -1,26 +1,39 @@
-"""The annual cycle: one exercice of one contract through its seven phases, in order."""
+"""Starting (or continuing) an exercice's cycle: the run of the phase it stands at.
+
+The cycle itself is no run: each phase is a run of its own deployment, which starts the next
+one when it completes (``flows/common.py``). This flow is the operator's button to start an
+exercice, or to restart it after its phase run was cancelled; starting twice gives the same
+phase run (idempotency key per exercice, phase and avenant).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run as runtime_flow_run
+from prefect.states import Completed
 
+from cdppe.db import session_scope
+from cdppe.lifecycle import current_phase
+from deployments.runs import start_phase_run
 from flows.amendment_decision import amendment_decision
-from flows.common import COMPLETED, answer_loop, current_flow_run_id, without_heartbeat
+from flows.common import current_flow_run_id
 from flows.credit_payment import credit_payment
 from flows.deliberation import deliberation
 from flows.diagnosis import diagnosis
 from flows.execution_report import execution_report
 from flows.odpe_review import odpe_review
 from flows.signature import signature
-from models.enums import PHASE_ORDER, Phase, PhaseStatus
+from models.enums import Phase
 from tasks.artifacts import publish_progress
-from tasks.cycle import open_exercice, phase_status, resolve_exercice
+from tasks.cycle import open_exercice, resolve_exercice
 
-PHASE_FLOWS: dict[Phase, Callable[..., str]] = {
+# The phase flows, for callers that run a phase in-process (the simulation, benchmarks).
+PHASE_FLOWS: dict[Phase, Callable[..., State[Any]]] = {
     Phase.DIAGNOSIS: diagnosis,
     Phase.DELIBERATION: deliberation,
     Phase.SIGNATURE: signature,
@@ -37,23 +50,23 @@ def cycle_run_name() -> str:
         label = resolve_exercice(str(params["contract"]), int(params["year"])).label
     except Exception:  # noqa: BLE001 - a name must never fail the run
         label = f"{params.get('contract')} {params.get('year')}"
-    return f"{label} · cycle annuel"
+    return f"{label} · lancement du cycle"
+
+
+@task(name="lancer la phase en cours", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def start_current_phase(contract: str, year: int) -> str:
+    ref = resolve_exercice(contract, year)
+    with session_scope() as session:
+        phase = current_phase(session, ref.exercice_id)
+    if phase is None:
+        return f"Le cycle de {ref.label} est terminé : rien à lancer."
+    run = start_phase_run(ref.contract_key, ref.year, phase, 0, ref.tags)
+    return f"Phase en cours de {ref.label} : {phase.label} (run « {run.name} »)."
 
 
 @flow(name="annual-cycle", flow_run_name=cycle_run_name)
-def annual_cycle(contract: str, year: int) -> dict[str, str]:
-    """Cycle annuel d'un exercice : du diagnostic à l'avenant, en attendant les réponses des personnes."""
+def annual_cycle(contract: str, year: int) -> State[Any]:
+    """Lance ou reprend le cycle annuel d'un exercice : démarre le run de la phase où il en est."""
     ref = open_exercice(contract, year, current_flow_run_id())
     publish_progress(ref)
-    outcomes: dict[str, str] = {}
-    for phase in PHASE_ORDER:
-        if phase_status(ref, phase) is not PhaseStatus.COMPLETED:
-            phase_flow = PHASE_FLOWS[phase]
-
-            def step(phase_flow: Callable[..., str] = phase_flow) -> str:
-                with without_heartbeat():
-                    return phase_flow(contract=contract, year=year)
-
-            answer_loop(ref, phase, 0, step)
-        outcomes[phase.value] = COMPLETED
-    return outcomes
+    return Completed(message=start_current_phase(contract, year))

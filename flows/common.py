@@ -1,43 +1,45 @@
-"""Orchestration shared by the phase flows: waiting for people, run names, phase driver."""
+"""Orchestration shared by the phase flows: one top-level run per phase, waiting for people.
+
+Each phase is a run of its own deployment (``Saône-et-Loire 2024 · signature``). While it
+waits for an answer it is suspended, named after what it waits for (``En attente de signature
+(1/3)``) and holds no process; when the phase is completed its run ends ``Completed`` and
+starts the next phase's run. So the runs list of an exercice reads like its status.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, cast
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.exceptions import Pause
 from prefect.input.run_input import RunInput, keyset_from_base_key, run_input_subclass_from_type
 from prefect.runtime import flow_run as runtime_flow_run
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from prefect.states import Paused
+from prefect.states import Completed, Paused
 from prefect.utilities.engine import propose_state_sync
+from pydantic import ValidationError
 
-from cdppe.lifecycle import Need
+from cdppe.lifecycle import Need, next_phase
+from deployments.runs import start_phase_run
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
-from tasks.artifacts import publish_phase_artifacts
-from tasks.cycle import (
-    ExerciceRef,
-    complete_phase,
-    find_need,
-    mark_waiting,
-    open_phase,
-    record,
-    resolve_exercice,
-)
+from models.forms import answer_from_form, form_model, form_values, with_initial_data
+from tasks.artifacts import publish_phase_artifacts, show_waiting
+from tasks.cycle import ExerciceRef, complete_phase, find_need, open_phase, record, resolve_exercice
 
-A = TypeVar("A", bound=Answer)
-
-COMPLETED = "completed"
-WAITING = "waiting"
+RECORD_ALIASES: dict[Phase, str] = {
+    Phase.DIAGNOSIS: "diagnostic", Phase.DELIBERATION: "deliberation", Phase.SIGNATURE: "signature",
+    Phase.CREDIT_PAYMENT: "versement", Phase.ODPE_REVIEW: "odpe", Phase.EXECUTION_REPORT: "rapport",
+    Phase.AMENDMENT: "avenant",
+}
 
 
 def phase_run_name(phase: Phase) -> Callable[[], str]:
-    """``Creuse 2025 · signature``: built from the run's parameters."""
+    """``Creuse 2025 · signature`` (``… (avenant n° 1)``): built from the run's parameters."""
 
     def name() -> str:
         params: dict[str, Any] = runtime_flow_run.parameters
@@ -58,25 +60,52 @@ def current_flow_run_id() -> str | None:
     return str(ctx.flow_run.id) if ctx and ctx.flow_run else None
 
 
-def is_subflow() -> bool:
-    ctx = FlowRunContext.get()
-    return bool(ctx and ctx.flow_run and ctx.flow_run.parent_task_run_id)
+def _placeholder(name: str, annotation: Any, default: Any) -> str:
+    if name == "scan_sha256":
+        return "--scan FICHIER.pdf"
+    flag = f"--{name.replace('_', '-')}"
+    if default is not None:
+        value = getattr(default, "value", default)
+        return f'{flag} "{value}"' if isinstance(value, str) and " " in value else f"{flag} {value}"
+    text = str(annotation)
+    if "date" in text:
+        return f"{flag} AAAA-MM-JJ"
+    if annotation is bool:
+        return f"{flag} true|false"
+    members = getattr(annotation, "__members__", None)
+    if members:
+        return f"{flag} " + "|".join(m.value for m in annotation)
+    return f'{flag} "…"'
 
 
-@contextmanager
-def without_heartbeat() -> Iterator[None]:
-    """Subflows are covered by their parent's heartbeat; theirs only adds ~1 s at exit."""
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+def record_command_line(ref: ExerciceRef, need: Need, avenant: int = 0) -> str:
+    """The exact ``cdppe record`` line that gives this answer from a terminal."""
+    parts = ["cdppe record", RECORD_ALIASES[need.phase], ref.contract_key, f"--year {ref.year}"]
+    if avenant:
+        parts.append(f"--avenant {avenant}")
+    for name, f in need.answer_type.model_fields.items():
+        default = need.defaults.get(name)
+        piece = _placeholder(name, f.annotation, default)
+        parts.append(piece if f.is_required() or default is not None else f"[{piece}]")
+    return " ".join(parts)
 
 
-def wait_for_answer(need: Need, attempt: int, error: str | None = None) -> Answer:
-    """Suspend this flow run until a person answers ``need`` (UI form or ``cdppe record``).
+def _form_class(need: Need, description: str, prefill: dict[str, Any]) -> type[RunInput]:
+    base = cast(type[RunInput], run_input_subclass_from_type(form_model(need.answer_type)))
+    values = {**form_values(need.answer_type, need.defaults), **prefill}
+    form = cast(type[RunInput], with_initial_data(base, **values))
+    form._description = description
+    return form
 
-    Like ``suspend_flow_run(wait_for_input=...)``, but the state is named after
-    what we wait for (``En attente de signature (2/3)``) and its keyset does not
-    depend on that name, so the same need always maps to the same stored answer.
-    The process exits while suspended: no worker slot is held for months.
+
+def wait_for_answer(ref: ExerciceRef, need: Need, attempt: int, avenant: int = 0, error: str | None = None,
+                    typed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Suspend this run until a person answers ``need`` (UI form or ``cdppe record``); the form's values.
+
+    Like ``suspend_flow_run(wait_for_input=...)``, but the state is named after what we wait
+    for and its keyset does not depend on that name, so the same need and attempt always map
+    to the same stored answer (a replay finds it). After a refused answer the state message
+    says why (``Réponse refusée : …``) and the form comes back filled with what was typed.
     """
     ctx = FlowRunContext.get()
     if ctx is None or ctx.flow_run is None:
@@ -85,12 +114,12 @@ def wait_for_answer(need: Need, attempt: int, error: str | None = None) -> Answe
     description = need.description
     if error:
         description = f"**Réponse refusée** : {error}\n\n{description}"
-    description += "\n\n_Vous pouvez aussi répondre en ligne de commande : `cdppe record ...`._"
-    base_cls = cast(type[RunInput], run_input_subclass_from_type(need.answer_type))
-    input_cls = base_cls.with_initial_data(description=description, **need.defaults)
+    description += f"\n\n_En ligne de commande :_ `{record_command_line(ref, need, avenant)}`"
+    input_cls = _form_class(need, description, typed or {})
     keyset = keyset_from_base_key(f"cdppe-{pause_key}")
+    message = f"Réponse refusée : {error}" if error else need.waiting_reason
     proposed: State[Any] = Paused(name=need.waiting_reason[:60], reschedule=True, pause_key=pause_key,
-                      timeout_seconds=None, message=error or need.waiting_reason)
+                                  timeout_seconds=None, message=message)
     proposed.state_details.run_input_keyset = {str(k): v for k, v in keyset.items()}
     from prefect.client.orchestration import get_client
 
@@ -98,7 +127,7 @@ def wait_for_answer(need: Need, attempt: int, error: str | None = None) -> Answe
         state = propose_state_sync(client=client, state=proposed, flow_run_id=ctx.flow_run.id)
         if state.is_running():  # this pause happened before: the answer is stored
             loaded = cast(RunInput, input_cls.load(keyset, flow_run_id=ctx.flow_run.id))
-            return need.answer_type.model_validate(loaded.model_dump(exclude={"metadata"}))
+            return loaded.model_dump(exclude={"metadata"})
         if not state.is_paused():
             raise RuntimeError(f"flow run cannot be suspended: {state}")
         input_cls.save(keyset, flow_run_id=ctx.flow_run.id)
@@ -108,53 +137,69 @@ def wait_for_answer(need: Need, attempt: int, error: str | None = None) -> Answe
     raise Pause(state=state)
 
 
+def refusal_of(exc: ValidationError) -> str:
+    return "réponse incomplète ou invalide : " + " ; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+
+
+def answer_loop(ref: ExerciceRef, phase: Phase, avenant: int, need: Need | None) -> None:
+    """Until the phase needs nothing more: suspend for each answer, record it or say why not."""
+    attempts: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    typed: dict[str, dict[str, Any]] = {}
+    while need is not None:
+        attempt = attempts.get(need.key, 1)
+        show_waiting(ref, phase, need.waiting_reason, current_flow_run_id(), avenant)
+        data = wait_for_answer(ref, need, attempt, avenant, errors.get(need.key), typed.get(need.key))
+        current = find_need(ref, phase, avenant)
+        if current is None or current.key != need.key:
+            need = current  # answered meanwhile with `cdppe record`: nothing to record twice
+            continue
+        try:
+            answer: Answer = answer_from_form(need.answer_type, data)
+        except ValidationError as exc:
+            ok, message = False, refusal_of(exc)
+        else:
+            ok, message = record(ref, phase, answer, avenant)
+        if ok:
+            need = find_need(ref, phase, avenant)
+        else:
+            attempts[need.key], errors[need.key], typed[need.key] = attempt + 1, message, data
+
+
+@task(name="lancer la phase suivante", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def start_next_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> str:
+    """Start the run of the phase that follows (idempotent); a French line for the state message."""
+    following = next_phase(phase, avenant)
+    done = f"{phase.label[:1].upper()}{phase.label[1:]} terminé(e)"
+    if following is None:
+        return f"{done} : le cycle de {ref.label} est terminé." if avenant == 0 else \
+            f"{done} : avenant n° {avenant} appliqué."
+    run = start_phase_run(ref.contract_key, ref.year, following, avenant, ref.tags)
+    return f"{done} ; étape suivante : {following.label} (run « {run.name} »)."
+
+
 def finish_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
     """The documents and the completed mark (one transaction), then what the UI shows."""
     complete_phase(ref, phase, current_flow_run_id(), avenant)
     publish_phase_artifacts(ref, phase, avenant)
 
 
-def answer_loop(ref: ExerciceRef, phase: Phase, avenant: int, step: Callable[[], str]) -> None:
-    """Call ``step`` until the phase completes, suspending for each answer it needs."""
-    attempts: dict[str, int] = {}
-    errors: dict[str, str] = {}
-    while step() != COMPLETED:
-        need = find_need(ref, phase, avenant)
-        if need is None:
-            continue
-        attempt = attempts.get(need.key, 1)
-        mark_waiting(ref, phase, need.waiting_reason, current_flow_run_id(), avenant)
-        answer = wait_for_answer(need, attempt, errors.get(need.key))
-        current = find_need(ref, phase, avenant)
-        if current is None or current.key != need.key:
-            continue  # answered meanwhile with `cdppe record`: nothing to record twice
-        ok, message = record(ref, phase, answer, avenant)
-        if not ok:
-            attempts[need.key] = attempt + 1
-            errors[need.key] = message
+def from_deployment() -> bool:
+    ctx = FlowRunContext.get()
+    return bool(ctx and ctx.flow_run and ctx.flow_run.deployment_id)
 
 
-def run_phase(phase: Phase, contract: str, year: int, avenant: int = 0) -> str:
-    """Drive one phase: skip it when completed, wait for people, then finish it.
+def run_phase(phase: Phase, contract: str, year: int, avenant: int = 0) -> State[Any]:
+    """Drive one phase in its own run: wait for people, finish it, start the next phase's run.
 
-    As a subflow it cannot suspend (Prefect refuses): it returns ``waiting`` and
-    the parent flow suspends itself instead.
+    Called in-process rather than from its deployment (the simulation, benchmarks), the
+    phase only completes: whoever called it runs the next one.
     """
     opened = open_phase(contract, year, phase, avenant, current_flow_run_id())
-    if opened.status is PhaseStatus.COMPLETED:
-        return COMPLETED
-    ref = opened.ref
-    first_look: list[Need | None] = [opened.need]  # read when opening: no second task run for it
-
-    def step() -> str:
-        need = first_look.pop() if first_look else find_need(ref, phase, avenant)
-        if need is None:
-            finish_phase(ref, phase, avenant)
-            return COMPLETED
-        mark_waiting(ref, phase, need.waiting_reason, current_flow_run_id(), avenant)
-        return WAITING
-
-    if is_subflow():
-        return step()
-    answer_loop(ref, phase, avenant, step)
-    return COMPLETED
+    if opened.status is not PhaseStatus.COMPLETED:
+        answer_loop(opened.ref, phase, avenant, opened.need)
+        finish_phase(opened.ref, phase, avenant)
+    if not from_deployment():
+        return Completed(message=f"{phase.label} terminé(e).")
+    return Completed(message=start_next_phase(opened.ref, phase, avenant))

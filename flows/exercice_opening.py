@@ -24,14 +24,15 @@ def exercice_opening(request: ExerciceOpeningRequest) -> str:
     result = open_next_exercice(request)
     publish_consolidated(request.contract)
     if request.start_cycle:
-        from prefect.deployments import run_deployment
+        from deployments.runs import start_phase_run
+        from models.enums import Phase
+        from tasks.cycle import resolve_exercice
 
         try:
-            run_deployment("annual-cycle/cycle-annuel", timeout=0,
-                           parameters={"contract": result.contract_key, "year": result.year},
-                           idempotency_key=f"cycle-{result.contract_key}-{result.year}")
+            start_phase_run(result.contract_key, result.year, Phase.DIAGNOSIS, 0,
+                            resolve_exercice(result.contract_key, result.year).tags)
         except Exception as exc:  # noqa: BLE001 - the exercice is open; the cycle can start later
-            get_run_logger().warning("cycle annuel non démarré : %s", exc)
+            get_run_logger().warning("diagnostic non démarré : %s", exc)
     carry = ", ".join(f"{k} {v} €" for k, v in result.record["carry_over"].items()) or "aucun"
     if result.already_opened:
         return f"Exercice {result.year} déjà ouvert : rien n'a été modifié (report proposé : {carry})."

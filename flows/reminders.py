@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from prefect import flow
-from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as runtime_flow_run
 
 from cdppe.dates import today_paris
@@ -29,10 +28,8 @@ def reminders_run_name() -> str:
 async def send_due_reminders(as_of: date | None = None) -> dict[str, Any]:
     """Relances quotidiennes : échéances recalculées, rappels du jour envoyés, retards signalés."""
     day = as_of or today_paris()
-    ctx = FlowRunContext.get()
-    run_id = str(ctx.flow_run.id) if ctx and ctx.flow_run else None
     synced = sync_all_deadlines_task(day)
-    queued = queue_reminders_task(day, run_id)
+    queued = queue_reminders_task(day)
     sent = await drain_outbox_task()
     print(f"Relances du {day.isoformat()} : {queued['queued']} mise(s) en file, "
           f"{sent['sent']} envoyée(s), {sent['deferred']} différée(s), {sent['failed']} en échec.")

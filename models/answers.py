@@ -55,8 +55,9 @@ class SignatureAnswer(Answer):
     method: Literal["papier", "electronique"] = Field(default="papier", title="Mode de signature")
     scan_sha256: str | None = Field(
         default=None, title="Empreinte SHA-256 du scan signé déjà déposé",
-        description="Le PDF se dépose d'abord (cdppe record signature ... --scan FICHIER) ; "
-                    "ce champ ne prend que son empreinte, jamais un chemin.",
+        description="Déposez d'abord le PDF (page « Déposer un scan signé » du serveur de documents, "
+                    "ou --scan FICHIER en ligne de commande), puis collez ici la référence affichée ; "
+                    "jamais un chemin de fichier.",
         pattern=r"^[0-9a-f]{64}$")
     answered_by: str = AnsweredBy
 

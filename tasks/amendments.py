@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
-from cdppe.amendments import OpenedAmendment, apply_signed_amendment, open_amendment
+from cdppe.amendments import AmendmentRefusedError, OpenedAmendment, apply_signed_amendment, open_amendment
 from cdppe.dates import today_paris
 from cdppe.db import session_scope
 from models import Amendment, Contract, Exercice
@@ -15,13 +15,18 @@ from tasks.cycle import ExerciceRef
 
 
 @task(cache_policy=NO_CACHE)
-def open_avenant(ref: ExerciceRef, request: AmendmentRequest, flow_run_id: str | None) -> OpenedAmendment:
-    """Refusals raise AmendmentRefusedError with every problem: the run fails with that message."""
-    with session_scope() as session:
-        contract = session.get(Contract, ref.contract_id)
-        exercice = session.get(Exercice, ref.exercice_id)
-        assert contract is not None and exercice is not None
-        return open_amendment(session, contract, exercice, request, today_paris(), flow_run_id)
+def open_avenant(ref: ExerciceRef, request: AmendmentRequest,
+                 flow_run_id: str | None) -> OpenedAmendment | list[str]:
+    """The avenant opened, or every reason the request is refused (a result, not an exception:
+    a refusal is the operator's to read, not a failure of the system with its traceback)."""
+    try:
+        with session_scope() as session:
+            contract = session.get(Contract, ref.contract_id)
+            exercice = session.get(Exercice, ref.exercice_id)
+            assert contract is not None and exercice is not None
+            return open_amendment(session, contract, exercice, request, today_paris(), flow_run_id)
+    except AmendmentRefusedError as exc:
+        return exc.problems
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)

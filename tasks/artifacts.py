@@ -10,7 +10,7 @@ from cdppe.db import session_scope
 from cdppe.summaries import exercice_progress, phase_markdown, plan_action_table
 from models import Contract, Exercice
 from models.enums import Phase
-from tasks.cycle import ExerciceRef
+from tasks.cycle import ExerciceRef, mark_waiting
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -48,7 +48,27 @@ def publish_plan_action(ref: ExerciceRef) -> None:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def publish_progress(ref: ExerciceRef) -> None:
+    """The exercice's progress: one artifact, created once and then updated in place."""
+    from prefect.artifacts import update_progress_artifact
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
     with session_scope() as session:
         progress, text = exercice_progress(session, ref.exercice_id)
-    create_progress_artifact(progress=progress, key=f"{ref.slug}-avancement",
-                             description=f"{ref.label} : {text}")
+    key, description = f"{ref.slug}-avancement", f"{ref.label} : {text}"
+    with get_client(sync_client=True) as client:
+        existing = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                         limit=1)
+    if existing:
+        update_progress_artifact(existing[0].id, progress=progress, description=description)
+    else:
+        create_progress_artifact(progress=progress, key=key, description=description)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def show_waiting(ref: ExerciceRef, phase: Phase, reason: str, flow_run_id: str | None,
+                 avenant: int = 0) -> None:
+    """The phase waits for ``reason`` in this run: recorded, and the exercice's progress says so."""
+    mark_waiting.fn(ref, phase, reason, flow_run_id, avenant)
+    if avenant == 0:
+        publish_progress.fn(ref)

@@ -15,9 +15,9 @@ from cdppe.reminders.sender import drain_outbox
 
 
 @task(name="mettre-en-file-relances", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def queue_reminders_task(as_of: date, flow_run_id: str | None = None) -> dict[str, int]:
+def queue_reminders_task(as_of: date) -> dict[str, int]:
     """Queue the reminders due on ``as_of`` in the outbox (each one once)."""
-    result = queue_due_reminders(get_engine(), as_of, flow_run_id=flow_run_id)
+    result = queue_due_reminders(get_engine(), as_of)
     return {"planned": result.planned, "queued": result.queued, "duplicates": result.duplicates}
 
 

@@ -5,7 +5,7 @@ Entry points for the flows (all plain functions, testable without Prefect):
 - ``sync_deadlines(session, exercice_id, as_of) -> SyncResult``: recompute and
   upsert the ``Deadline`` rows of one exercice (call it after every recorded step);
 - ``sync_all_deadlines(session, as_of) -> SyncResult``;
-- ``queue_due_reminders(engine, as_of, *, flow_run_id=None) -> QueueResult``;
+- ``queue_due_reminders(engine, as_of, *, settings=None, now=None) -> QueueResult``;
 - ``await drain_outbox(engine, *, now=None) -> DrainResult``.
 """
 

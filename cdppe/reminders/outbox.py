@@ -32,7 +32,7 @@ from cdppe.reminders.policy import (
 from cdppe.reminders.render import new_message_id, render_reminder
 from cdppe.settings import Settings, get_settings
 from models import Contract, Deadline, Exercice, OutboxEmail, PartyMember, PhaseState
-from models.enums import DeadlineStatus, Phase
+from models.enums import DeadlineStatus, Phase, PhaseStatus
 
 # The phase whose flow run a reminder links to (the form where the step is recorded).
 KIND_PHASE: dict[str, Phase] = {
@@ -56,6 +56,12 @@ class ContractContext:
     coordinator: Recipient
     members: tuple[Member, ...]
     phase_runs: dict[tuple[int, Phase], str] = field(default_factory=dict)
+    waiting_runs: dict[int, str] = field(default_factory=dict)  # exercice -> the run that waits now
+
+    def run_for(self, exercice_id: int, phase: Phase | None) -> str | None:
+        """The run an e-mail about ``phase`` opens: that phase's run, else the exercice's waiting run."""
+        found = self.phase_runs.get((exercice_id, phase)) if phase else None
+        return found or self.waiting_runs.get(exercice_id)
 
     def recipients(self, deadline: DeadlineInfo) -> list[Recipient]:
         return recipients_for(deadline, self.members)
@@ -97,16 +103,19 @@ def load_contexts(session: Session, contract_ids: Iterable[int]) -> dict[int, Co
              .join(Exercice, col(Exercice.id) == col(PhaseState.exercice_id))
              .where(col(Exercice.contract_id).in_(ids), PhaseState.avenant_number == 0,
                     col(PhaseState.flow_run_id).is_not(None)))
+    waiting: dict[int, dict[int, str]] = {i: {} for i in ids}
     for state, contract_id in session.exec(query):
         assert state.flow_run_id is not None
         runs[contract_id][(state.exercice_id, state.phase)] = state.flow_run_id
+        if state.status is PhaseStatus.WAITING:
+            waiting[contract_id][state.exercice_id] = state.flow_run_id
     out = {}
     for contract in session.exec(select(Contract).where(col(Contract.id).in_(ids))):
         assert contract.id is not None
         out[contract.id] = ContractContext(
             contract.id, contract.key, contract.title, contract.departement_code,
             Recipient(contract.coordinator_name, contract.coordinator_email, "coordinator"),
-            tuple(members[contract.id]), runs[contract.id])
+            tuple(members[contract.id]), runs[contract.id], waiting[contract.id])
     return out
 
 
@@ -151,13 +160,11 @@ def due_reminders(session: Session, as_of: date, *, policy: ReminderPolicy | Non
     return plan_for(deadlines, contexts, policy, as_of)
 
 
-def outbox_row(due: DueReminder, *, as_of: date, settings: Settings, flow_run_id: str | None,
-               now: datetime) -> OutboxEmail:
+def outbox_row(due: DueReminder, *, as_of: date, settings: Settings, now: datetime) -> OutboxEmail:
     """Render one due reminder into an outbox row (not yet added to a session)."""
     planned, ctx = due.planned, due.context
     phase = KIND_PHASE.get(base_kind(planned.deadline.kind))
-    run = ctx.phase_runs.get((due.exercice_id, phase)) if phase else None
-    link = flow_run_link(settings.ui_url, run or flow_run_id)
+    link = flow_run_link(settings.ui_url, ctx.run_for(due.exercice_id, phase))
     rendered = render_reminder(planned, contract_title=ctx.title, coordinator=ctx.coordinator,
                                as_of=as_of, link=link, mail_from=settings.mail_from, dtstamp=now)
     return OutboxEmail(
@@ -185,9 +192,8 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
-def queue_due_reminders(engine: Engine, as_of: date, *, flow_run_id: str | None = None,
-                        settings: Settings | None = None, now: datetime | None = None,
-                        ) -> QueueResult:
+def queue_due_reminders(engine: Engine, as_of: date, *, settings: Settings | None = None,
+                        now: datetime | None = None) -> QueueResult:
     """Plan what is due on ``as_of`` and write each new e-mail in the outbox, once."""
     settings = settings or get_settings()
     now = now or utcnow()
@@ -200,7 +206,7 @@ def queue_due_reminders(engine: Engine, as_of: date, *, flow_run_id: str | None 
         if item.planned.key in known:
             result.duplicates += 1
             continue
-        row = outbox_row(item, as_of=as_of, settings=settings, flow_run_id=flow_run_id, now=now)
+        row = outbox_row(item, as_of=as_of, settings=settings, now=now)
         try:
             with session_scope(engine) as session:
                 session.add(row)

@@ -39,8 +39,9 @@ ACTIONS: dict[str, str] = {
     "enregistrer la délibération dans l'interface après la séance.",
     "deliberation": "faire voter la délibération approuvant le contrat et autorisant le Président "
     "à signer, puis l'enregistrer (numéro, date de séance, accusé de réception @ctes).",
-    "signature": "signer le contrat, puis déposer la page signée et la date de signature dans "
-    "l'interface ; le contrat prend effet à la dernière signature.",
+    "signature": "signer le contrat, puis déposer le PDF de la page signée sur la page « Déposer "
+    "un scan signé » du serveur de documents et enregistrer la signature (date, référence du "
+    "scan) dans l'interface ; le contrat prend effet à la dernière signature.",
     "payment": "verser les crédits de l'enveloppe au Département et enregistrer le versement "
     "(montant notifié, date) dans l'interface.",
     "odpe": "présenter le projet de rapport d'exécution à l'ODPE et enregistrer son avis.",

@@ -69,9 +69,9 @@ def test_up_then_ctrl_c_then_up_again(tmp_path: Path) -> None:
     finally:
         out = ctrl_c(first)
     assert "Interface Prefect : http://127.0.0.1:" in out and "Tout est arrêté." in out, out
-    names = sorted(r["name"] for r in runs)
-    assert names == ["Creuse 2025 · cycle annuel", "Creuse 2026 · cycle annuel",
-                     "Saône-et-Loire 2024 · cycle annuel"]
+    names = sorted(r["name"] for r in runs)  # one waiting run per exercice: its diagnosis
+    assert names == ["Creuse 2025 · diagnostic", "Creuse 2026 · diagnostic",
+                     "Saône-et-Loire 2024 · diagnostic"]
     assert all(r["state"]["name"] == "En attente du diagnostic partagé" for r in runs)
     with socket.socket() as s:  # the UI port is free again: everything stopped
         assert s.connect_ex(("127.0.0.1", port)) != 0
@@ -89,8 +89,8 @@ def test_up_then_ctrl_c_then_up_again(tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=30)
         assert resume.returncode == 0 and '"ACCEPT"' in resume.stdout, resume.stdout
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            current = [r for r in curl_paused_runs(port) if r["id"] == sel["id"]]
+        while time.monotonic() < deadline:  # the diagnosis completes and the deliberation's run waits
+            current = [r for r in curl_paused_runs(port) if r["name"] == "Saône-et-Loire 2024 · délibération"]
             if current and current[0]["state"]["name"] == "En attente de délibération":
                 break
             time.sleep(2)

@@ -38,3 +38,18 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
         path, _, attribute = d["entrypoint"].partition(":")
         module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
         assert callable(getattr(module, attribute))
+
+
+def test_each_phase_starts_the_deployment_of_its_own_flow() -> None:
+    from deployments.runs import PHASE_DEPLOYMENTS
+    from flows.annual_cycle import PHASE_FLOWS
+    from models.enums import PHASE_ORDER
+
+    served = {d.name: d for d in build_deployments()}
+    assert list(PHASE_DEPLOYMENTS) == PHASE_ORDER
+    for phase, full_name in PHASE_DEPLOYMENTS.items():
+        flow_name, _, deployment_name = full_name.partition("/")
+        assert deployment_name in served, full_name
+        assert PHASE_FLOWS[phase].name == flow_name, full_name
+        assert served[deployment_name].entrypoint is not None
+        assert served[deployment_name].entrypoint.endswith(":" + PHASE_FLOWS[phase].fn.__name__)

@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -31,7 +31,7 @@ from models import Amendment, Exercice, PhaseState, Signature
 from models.enums import PhaseStatus
 from tests.cdppe.test_local_stack import free_port
 from tests.conftest import EXAMPLES, ROOT, _pg_schema_url
-from tests.flows.driver import answer, wait_for_pause
+from tests.flows.driver import PhaseChain, answer, wait_for_step
 from tests.flows.test_amendment import REQUEST
 from tests.flows.test_annual_cycle import AFTER_SIGNATURE, BEFORE_PAYMENT, WHO
 
@@ -42,9 +42,11 @@ AVENANT_STEPS: list[dict[str, str]] = [
     {"convocation_date": "2025-12-05", "session_date": "2025-12-19", "number": "2025-301",
      "vote": "à l'unanimité"},
     {"acknowledgement_date": "2025-12-22"},
-    {"role": "prefet", "signatory_name": "Yves Seguy", "signed_on": "2026-01-05"},
-    {"role": "ars", "signatory_name": "Jean-Jacques Coiplet", "signed_on": "2026-01-06"},
-    {"role": "departement", "signatory_name": "André Accary", "signed_on": "2026-01-07"},
+    {"role": "Le Préfet", "signatory_name": "Yves Seguy", "signed_on": "2026-01-05"},
+    {"role": "Le Directeur général de l'ARS",
+     "signatory_name": "Jean-Jacques Coiplet", "signed_on": "2026-01-06"},
+    {"role": "Le Président du conseil départemental",
+     "signatory_name": "André Accary", "signed_on": "2026-01-07"},
 ]
 
 
@@ -116,28 +118,30 @@ def scheduled_deployments(client: SyncPrefectClient) -> set[str]:
 
 def drive_whole_exercice(worker_log: Path) -> None:
     """Every step of Saône-et-Loire 2024 answered as the UI does, then one avenant."""
-    run = run_deployment("annual-cycle/cycle-annuel", parameters={"contract": "71-2024", "year": 2024},
-                         timeout=0)
-    steps = [(name, {k: v for k, v in data.items() if k != "scan_path"})
+    since = datetime.now(UTC)
+    run_deployment("annual-cycle/cycle-annuel", parameters={"contract": "71-2024", "year": 2024}, timeout=0)
+    chain = PhaseChain("71-2024", 2024, since=since)
+    steps = [(name, {k: v for k, v in data.items() if k != "scan_sha256"})
              for name, data in BEFORE_PAYMENT + AFTER_SIGNATURE]
     previous = None
     for expected, data in steps:
-        paused = wait_for_pause(run.id, previous, timeout=240)
+        paused = wait_for_step(chain, previous, timeout=240)
         assert paused.state is not None and paused.state.name == expected, (
             paused.state, worker_log.read_text()[-3000:])
         previous = answer(paused, {**data, **WHO})
-    final = wait_for_pause(run.id, previous, timeout=240)
+    final = wait_for_step(chain, previous, timeout=240)
     assert final.state is not None and final.state.is_completed(), final.state
-    assert final.name == "Saône-et-Loire 2024 · cycle annuel"
+    assert len(chain.runs()) == 7 and final.name == "Saône-et-Loire 2024 · avenant"
 
-    avenant = run_deployment("amendment/avenant", parameters={"request": REQUEST}, timeout=0)
+    run_deployment("amendment/avenant", parameters={"request": REQUEST}, timeout=0)
+    avenant = PhaseChain("71-2024", 2024, avenant=1, since=since)
     previous = None
     for data in AVENANT_STEPS:
-        paused = wait_for_pause(avenant.id, previous, timeout=240)
+        paused = wait_for_step(avenant, previous, timeout=240)
         assert paused.state is not None and paused.state.is_paused(), (
             paused.state, worker_log.read_text()[-3000:])
         previous = answer(paused, {**data, **WHO})
-    done = wait_for_pause(avenant.id, previous, timeout=240)
+    done = wait_for_step(avenant, previous, timeout=240)
     assert done.state is not None and done.state.is_completed(), done.state
 
 

@@ -97,7 +97,10 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def cycle_state(stack: Stack) -> str | None:
-    runs = [r for r in stack.runs(state={"type": {"any_": ["PAUSED"]}}) if r["name"].endswith("cycle annuel")]
+    """What Saône-et-Loire 2024 waits for: the state of its one waiting phase run."""
+    runs = [r for r in stack.runs(state={"type": {"any_": ["PAUSED"]}})
+            if r["name"].startswith("Saône-et-Loire 2024 · ")]
+    assert len(runs) <= 1, runs
     return runs[0]["state"]["name"] if runs else None
 
 
@@ -131,7 +134,7 @@ def test_the_stack_runs_by_itself_and_the_cli_finds_it(stack: Stack) -> None:
     recorded = stack.cdppe("record", "diagnostic", "71-2024", "--agreed-on", "2024-10-15",
                            "--answered-by", "Camille Martin")
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
-    assert "relancé" in recorded.stdout
+    assert "run Saône-et-Loire 2024 · diagnostic relancé" in recorded.stdout
     assert stack.wait("the cycle waits for its deliberation",
                       lambda: cycle_state(stack) == "En attente de délibération")
 

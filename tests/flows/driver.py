@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -99,3 +100,59 @@ def answer(run: FlowRun, data: dict[str, Any]) -> str | None:
     key = run.state.state_details.pause_key
     resume_flow_run(run.id, run_input=data)
     return key
+
+
+@dataclass(frozen=True)
+class PhaseChain:
+    """The phase runs of one exercice (avenant 0) or of one avenant, as the runs list shows them."""
+
+    contract: str
+    year: int
+    avenant: int = 0
+    since: datetime | None = None  # runs created before belong to another test
+
+    def runs(self) -> list[FlowRun]:
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        from deployments.runs import PHASE_DEPLOYMENTS
+
+        flows = {name.split("/")[0] for name in PHASE_DEPLOYMENTS.values()}
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"exercice-{self.year}"])),
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=200)
+            names = {f.id: f.name for f in client.read_flows()}
+        return [r for r in runs if names.get(r.flow_id) in flows
+                and r.parameters.get("contract") == self.contract
+                and int(r.parameters.get("avenant", 0) or 0) == self.avenant
+                and (self.since is None or (r.created is not None and r.created >= self.since))]
+
+
+def wait_for_step(chain: PhaseChain, previous_key: str | None = None, timeout: float = 180,
+                  last_phase_done: bool = True) -> FlowRun:
+    """The chain's run paused on a new key; or, when nothing waits any more and the chain's last
+    phase run has completed, that run."""
+    from cdppe.lifecycle import phase_sequence
+    from deployments.runs import PHASE_DEPLOYMENTS
+
+    last_flow = PHASE_DEPLOYMENTS[phase_sequence(chain.avenant)[-1]].split("/")[0]
+    deadline = time.monotonic() + timeout
+    runs: list[FlowRun] = []
+    while time.monotonic() < deadline:
+        runs = chain.runs()
+        for run in runs:
+            state = run.state
+            if state is not None and state.is_paused() and state.state_details.pause_key != previous_key:
+                return run
+        with get_client(sync_client=True) as client:
+            flows = {f.id: f.name for f in client.read_flows()}
+        done = [r for r in runs if flows.get(r.flow_id) == last_flow and r.state and r.state.is_completed()]
+        if done and last_phase_done and not any(r.state and not r.state.is_final() for r in runs):
+            return done[-1]
+        failed = [r for r in runs if r.state and (r.state.is_failed() or r.state.is_crashed())]
+        if failed:
+            return failed[-1]
+        time.sleep(0.3)
+    raise TimeoutError(f"{chain} did not reach a new step in {timeout} s: "
+                       f"{[(r.name, r.state.name if r.state else None) for r in runs]}")

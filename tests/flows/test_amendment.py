@@ -3,7 +3,7 @@ one avenant; its deliberation and signature are answered as in the UI; the envel
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from models import Amendment, AmendmentLine, Contract, Exercice, GeneratedDocume
 from models.answers import AcknowledgementAnswer, DeliberationAnswer, DiagnosisAnswer, SignatureAnswer
 from models.enums import AmendmentPart, FundingSource, Phase, SignatoryRole
 from tests.conftest import EXAMPLES
-from tests.flows.driver import answer, start_serving, wait_for_pause
+from tests.flows.driver import PhaseChain, answer, start_serving, wait_for_pause, wait_for_step
 
 pytestmark = pytest.mark.slow
 WHO = "Camille"
@@ -64,31 +64,47 @@ def test_amendment_deployment(prefect_api: str, tmp_path: Path) -> None:
     signed_contract(db_url)
     served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve.log")
     try:
+        since = datetime.now(UTC)
         first = run_deployment("amendment/avenant", parameters={"request": REQUEST}, timeout=0)
         second = run_deployment("amendment/avenant",
                                 parameters={"request": {**REQUEST, "requested_by": "Opérateur B"}}, timeout=0)
         a, b = wait_for_pause(first.id), wait_for_pause(second.id)
         assert a.state is not None and b.state is not None
-        waiting, duplicate = (a, b) if a.state.is_paused() else (b, a)
-        assert duplicate.state is not None and duplicate.state.is_completed(), duplicate.state
+        assert a.state.is_completed() and b.state.is_completed(), (a.state, b.state)
+        messages = sorted(str(r.state.message) for r in (a, b) if r.state)
+        assert a.name == "Saône-et-Loire 2024 · demande d'avenant"
+        chain = PhaseChain("71-2024", 2024, avenant=1, since=since)
+        waiting = wait_for_step(chain)
         assert waiting.state is not None and waiting.state.name == "En attente de délibération"
-        assert waiting.name == "Saône-et-Loire 2024 · avenant"
+        assert waiting.name == "Saône-et-Loire 2024 · délibération (avenant n° 1)"
+        assert any("déjà ouvert" in m for m in messages), messages  # one avenant for both requests
         previous = None
         steps: list[dict[str, Any]] = [
             {"convocation_date": "2025-03-07", "session_date": "2025-03-21", "number": "42",
              "vote": "à l'unanimité"},
             {"acknowledgement_date": "2025-03-26"},
-            {"role": "prefet", "signatory_name": "Yves Seguy", "signed_on": "2025-04-01"},
-            {"role": "ars", "signatory_name": "Jean-Jacques Coiplet", "signed_on": "2025-04-02"},
-            {"role": "departement", "signatory_name": "André Accary", "signed_on": "2025-04-03"},
+            {"role": "Le Préfet", "signatory_name": "Yves Seguy", "signed_on": "2025-04-01"},
+            {"role": "Le Directeur général de l'ARS", "signatory_name": "Jean-Jacques Coiplet",
+             "signed_on": "2025-04-02"},
+            {"role": "Le Président du conseil départemental", "signatory_name": "André Accary",
+             "signed_on": "2025-04-03"},
         ]
-        run = waiting
         for data in steps:
-            run = wait_for_pause(waiting.id, previous)
+            run = wait_for_step(chain, previous)
             assert run.state is not None and run.state.is_paused(), run.state
             previous = answer(run, {**data, "answered_by": WHO})
-        final = wait_for_pause(waiting.id, previous)
+        final = wait_for_step(chain, previous)
         assert final.state is not None and final.state.is_completed(), final.state
+        assert [r.name for r in chain.runs()] == [
+            "Saône-et-Loire 2024 · délibération (avenant n° 1)",
+            "Saône-et-Loire 2024 · signature (avenant n° 1)",
+            "Saône-et-Loire 2024 · avenant (avenant n° 1)"]
+
+        refused = run_deployment("amendment/avenant", timeout=120, parameters={"request": {
+            "contract": "71-2024", "year": 2024, "requested_by": "Opérateur C", "reason": "Rien"}})
+        assert refused.state is not None and refused.state.is_failed()
+        assert refused.state.name == "Refusé"
+        assert str(refused.state.message).startswith("Avenant refusé :\n- ")
     finally:
         served.kill()
 

@@ -6,13 +6,13 @@ Every human step is answered through Prefect's input API, as the UI does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactCollectionFilter
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactFilter, ArtifactFilterKey
 from prefect.deployments import run_deployment
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -32,9 +32,9 @@ from models import (
     PhaseState,
     Signature,
 )
-from models.enums import PhaseStatus
+from models.enums import PHASE_ORDER, PhaseStatus
 from tests.conftest import EXAMPLES
-from tests.flows.driver import Served, answer, pause_description, start_serving, wait_for_pause
+from tests.flows.driver import PhaseChain, Served, answer, pause_description, start_serving, wait_for_step
 
 pytestmark = pytest.mark.slow
 WHO = {"answered_by": "Camille Coordinatrice"}
@@ -44,16 +44,18 @@ BEFORE_PAYMENT: list[tuple[str, dict[str, Any]]] = [
     ("En attente de délibération", {"convocation_date": "2024-11-08", "session_date": "2024-11-22",
                                     "number": "205", "vote": "à l'unanimité"}),
     ("En attente de l'accusé de réception @ctes", {"acknowledgement_date": "2024-11-29"}),
-    ("En attente de signature (0/3)", {"role": "prefet", "signatory_name": "Yves Seguy",
+    ("En attente de signature (0/3)", {"role": "Le Préfet", "signatory_name": "Yves Seguy",
                                        "signed_on": "2024-12-02", "method": "papier"}),
-    ("En attente de signature (1/3)", {"role": "ars", "signatory_name": "Jean-Jacques Coiplet",
+    ("En attente de signature (1/3)", {"role": "Le Directeur général de l'ARS",
+     "signatory_name": "Jean-Jacques Coiplet",
                                        "signed_on": "2024-12-03", "method": "electronique"}),
-    ("En attente de signature (2/3)", {"role": "departement", "signatory_name": "André Accary",
+    ("En attente de signature (2/3)", {"role": "Le Président du conseil départemental",
+     "signatory_name": "André Accary",
                                        "signed_on": "2024-12-05", "method": "papier",
                                        "scan_sha256": "SCAN"}),
 ]
 AFTER_SIGNATURE: list[tuple[str, dict[str, Any]]] = [
-    ("En attente du versement BOP 304 (0/2)", {"source": "BOP304", "notified_amount": "843728.00",
+    ("En attente du versement BOP 304 (0/2)", {"source": "BOP 304", "notified_amount": "843728.00",
                                                "received_on": "2025-01-20"}),
     ("En attente du versement FIR (1/2)", {"source": "FIR", "notified_amount": "370395.00",
                                            "received_on": "2025-02-10"}),
@@ -78,10 +80,10 @@ def cycle_db(tmp_path: Path) -> Iterator[tuple[str, Engine, Path]]:
     yield db_url, engine, scan
 
 
-def drive(run_id: Any, steps: list[tuple[str, dict[str, Any]]], scan: Path,
+def drive(chain: PhaseChain, steps: list[tuple[str, dict[str, Any]]], scan: Path,
           previous: str | None = None) -> str | None:
     for expected_name, data in steps:
-        run = wait_for_pause(run_id, previous)
+        run = wait_for_step(chain, previous)
         assert run.state is not None
         assert run.state.name == expected_name, (run.state.name, run.state.message)
         payload = {**data, **WHO}
@@ -93,10 +95,11 @@ def drive(run_id: Any, steps: list[tuple[str, dict[str, Any]]], scan: Path,
     return previous
 
 
-def start_cycle() -> Any:
-    run = run_deployment("annual-cycle/cycle-annuel", parameters={"contract": "71-2024", "year": 2024},
-                         timeout=0)
-    return run.id
+def start_cycle() -> PhaseChain:
+    """The operator's button: the cycle's launch run starts the run of the phase the exercice is at."""
+    since = datetime.now(UTC)
+    run_deployment("annual-cycle/cycle-annuel", parameters={"contract": "71-2024", "year": 2024}, timeout=0)
+    return PhaseChain("71-2024", 2024, since=since)
 
 
 def count(session: Session, model: type) -> int:
@@ -108,27 +111,31 @@ def test_full_cycle_with_a_refused_answer(prefect_api: str, cycle_db: tuple[str,
     db_url, engine, scan = cycle_db
     served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve.log")
     try:
-        run_id = start_cycle()
-        previous = drive(run_id, BEFORE_PAYMENT[:3], scan)
+        chain = start_cycle()
+        previous = drive(chain, BEFORE_PAYMENT[:3], scan)
         # A signature dated before the deliberation is refused and the step still waits.
-        run = wait_for_pause(run_id, previous)
+        run = wait_for_step(chain, previous)
         assert run.state is not None and run.state.name == "En attente de signature (0/3)"
-        previous = answer(run, {"role": "prefet", "signatory_name": "Yves Seguy",
+        previous = answer(run, {"role": "Le Préfet", "signatory_name": "Yves Seguy",
                                 "signed_on": "2024-11-20", **WHO})
-        run = wait_for_pause(run_id, previous)
+        run = wait_for_step(chain, previous)
         assert run.state is not None
         assert run.state.name == "En attente de signature (0/3)"
         assert "refusée" in pause_description(run)
+        assert (run.state.message or "").startswith("Réponse refusée : ")
         assert "antérieure à la délibération" in (run.state.message or "")
         with Session(engine) as session:
             assert count(session, Signature) == 0
-        previous = drive(run_id, BEFORE_PAYMENT[3:] + AFTER_SIGNATURE, scan, previous)
-        final = wait_for_pause(run_id, previous)
+        previous = drive(chain, BEFORE_PAYMENT[3:] + AFTER_SIGNATURE, scan, previous)
+        final = wait_for_step(chain, previous)
         assert final.state is not None and final.state.is_completed(), final.state
+        # The runs list reads like the exercice's status: each phase once, Completed.
+        runs = chain.runs()
+        assert [r.name for r in runs] == [f"Saône-et-Loire 2024 · {p.label}" for p in PHASE_ORDER]
+        assert all(r.state is not None and r.state.is_completed() for r in runs)
+        assert all(r.parent_task_run_id is None for r in runs)  # top-level runs, not subflows
         with get_client(sync_client=True) as client:
-            finished = client.read_flow_run(run_id)
-            assert finished.name == "Saône-et-Loire 2024 · cycle annuel"
-            assert {"departement-71", "exercice-2024", "generation-2024"} <= set(finished.tags)
+            assert {"departement-71", "exercice-2024", "generation-2024"} <= set(runs[0].tags)
             signature = client.read_latest_artifacts(
                 artifact_filter=ArtifactCollectionFilter(key={"any_": ["cdppe-71-2024-2024-signature"]}))
             assert signature and "Signé par le Préfet le 2 décembre 2024" in str(signature[0].data)
@@ -136,9 +143,10 @@ def test_full_cycle_with_a_refused_answer(prefect_api: str, cycle_db: tuple[str,
             plan = client.read_latest_artifacts(
                 artifact_filter=ArtifactCollectionFilter(key={"any_": ["cdppe-71-2024-2024-plan-action"]}))
             assert plan and plan[0].type == "table"
-            progress = client.read_latest_artifacts(
-                artifact_filter=ArtifactCollectionFilter(key={"any_": ["cdppe-71-2024-2024-avancement"]}))
-            assert progress and float(str(progress[0].data)) == 100.0
+            progress = client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["cdppe-71-2024-2024-avancement"])))
+            mine = [a for a in progress if a.created and chain.since and a.created >= chain.since]
+            assert len(mine) == 1 and float(str(mine[0].data)) == 100.0  # one card, updated in place
     finally:
         served.kill()
 
@@ -166,11 +174,12 @@ def test_interrupted_after_signature_resumes_without_repeating(
         prefect_api: str, cycle_db: tuple[str, Engine, Path], tmp_path: Path) -> None:
     db_url, engine, scan = cycle_db
     served: Served = start_serving(prefect_api, db_url, tmp_path / "data", tmp_path / "serve.log")
-    run_id = start_cycle()
+    chain = start_cycle()
     try:
-        previous = drive(run_id, BEFORE_PAYMENT, scan)
-        run = wait_for_pause(run_id, previous)  # now waiting for the first payment
+        previous = drive(chain, BEFORE_PAYMENT, scan)
+        run = wait_for_step(chain, previous)  # now waiting for the first payment
         assert run.state is not None and run.state.name.startswith("En attente du versement")
+        waiting_id = run.id
     finally:
         served.kill()  # the process dies; the suspended run is only a row in the database
 
@@ -184,15 +193,16 @@ def test_interrupted_after_signature_resumes_without_repeating(
         with get_client(sync_client=True) as client:  # the old run is abandoned, a new one re-runs
             from prefect.states import Cancelled
 
-            client.set_flow_run_state(run_id, Cancelled(), force=True)
-        new_run = start_cycle()
-        first = wait_for_pause(new_run)
+            client.set_flow_run_state(waiting_id, Cancelled(), force=True)
+        start_cycle()
+        first = wait_for_step(chain)
+        assert first.id != waiting_id  # the cancelled run was replaced
         assert first.state is not None and first.state.name == "En attente du versement BOP 304 (0/2)"
         with Session(engine) as session:
             assert count(session, AuditEvent) == audit_before  # no step was repeated
             assert count(session, GeneratedDocument) == docs_before
-        previous = drive(new_run, AFTER_SIGNATURE, scan)
-        final = wait_for_pause(new_run, previous)
+        previous = drive(chain, AFTER_SIGNATURE, scan)
+        final = wait_for_step(chain, previous)
         assert final.state is not None and final.state.is_completed(), final.state
     finally:
         served.kill()

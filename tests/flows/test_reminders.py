@@ -47,7 +47,9 @@ async def test_sweep_flow_sends_each_reminder_once(
     async with get_client() as client:
         run = await client.read_flow_run(run_id)
     assert run.name == "Relances du 2024-10-17"
-    assert f"http://ui.test/runs/flow-run/{run_id}" in rows[0].body_text
+    # No run waits for these steps (no cycle was started): the link opens the runs list, never the sweep.
+    assert "Suivre l'étape dans l'interface : http://ui.test/runs\n" in rows[0].body_text
+    assert f"http://ui.test/runs/flow-run/{run_id}" not in rows[0].body_text
 
     again = await send_due_reminders(as_of=DAY)
     assert again["queue"]["queued"] == 0 and again["send"]["sent"] == 0

@@ -88,3 +88,18 @@ def test_contact_name_cannot_inject_a_header() -> None:
 
 def test_one_line_removes_every_line_break() -> None:
     assert one_line("a\r\nb\nc\rd\u2028e\x00f") == "a b c d e f"
+
+
+def test_an_email_opens_the_run_that_waits_never_the_sweep() -> None:
+    from cdppe.reminders.outbox import ContractContext
+    from cdppe.reminders.policy import Recipient
+    from models.enums import Phase
+
+    ctx = ContractContext(1, "71-2024", "Contrat", "71", Recipient("C", "c@x.fr", "coordinator"), (),
+                          phase_runs={(7, Phase.SIGNATURE): "run-signature"},
+                          waiting_runs={7: "run-signature", 8: "run-diagnostic"})
+    assert ctx.run_for(7, Phase.SIGNATURE) == "run-signature"
+    # The report is a year away; the exercice waits for its signature: that run is the one to open.
+    assert ctx.run_for(7, Phase.EXECUTION_REPORT) == "run-signature"
+    assert ctx.run_for(8, None) == "run-diagnostic"
+    assert ctx.run_for(9, Phase.DIAGNOSIS) is None  # no run yet: the link opens the runs list

@@ -51,7 +51,7 @@ class RunRow:
 @dataclass(frozen=True)
 class ArtifactLink:
     title: str  # the card's title: the artifact key (``cdppe-71-2024-2024-avancement``)
-    kind: str  # the card's subheader: markdown, table, progress, ...
+    kind: str  # the card's subheader as in the DOM (CSS shows it upper-case): markdown, table, progress
     description: str
     href: str  # ``/artifacts/artifact/<id>``
 
@@ -302,12 +302,27 @@ def artifact_links(page: Page) -> list[ArtifactLink]:
     panel.wait_for(timeout=DEFAULT_TIMEOUT_MS)
     cards = panel.locator("a[href*='/artifacts/artifact/']").filter(has=page.locator(".artifact-card"))
     cards.first.wait_for(timeout=DEFAULT_TIMEOUT_MS)
+    _render_all(page, cards)
     return [ArtifactLink(title=card.locator(".artifact-card__title").inner_text().strip(),
-                         kind=card.locator(".artifact-card__subheader").inner_text().strip(),
+                         kind=(card.locator(".artifact-card__subheader").text_content() or "").strip(),
                          description=card.locator(".artifact-card__description").inner_text().strip()
                          if card.locator(".artifact-card__description").count() else "",
                          href=card.get_attribute("href") or "")
             for card in cards.all()]
+
+
+def _render_all(page: Page, items: Locator, settle_s: float = 1.0, timeout_s: float = 30) -> None:
+    """The card grid is a virtual scroller rendering chunk by chunk: scroll until no new item appears."""
+    deadline = time.monotonic() + timeout_s
+    count, stable_since = items.count(), time.monotonic()
+    while time.monotonic() - stable_since < settle_s and time.monotonic() < deadline:
+        items.last.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 2000)
+        page.wait_for_timeout(100)  # short polling of the rendered count
+        now = items.count()
+        if now != count:
+            count, stable_since = now, time.monotonic()
+    items.first.scroll_into_view_if_needed()
 
 
 # ---------------------------------------------------------------------------------------------- evidence

@@ -26,7 +26,9 @@ up: $(STAMP)
 		$(if $(DOCS_PORT),--documents-port $(DOCS_PORT))
 
 ## Install and run the whole test suite (SQLite and PostgreSQL), then lint and type-check.
+## tests/e2e drive the Prefect UI with Debian's Chromium: installed first when missing (idempotent).
 test: $(STAMP)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider

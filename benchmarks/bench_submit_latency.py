@@ -1,0 +1,202 @@
+"""From Submit in the UI to the next step's form, on a real `cdppe up` stack.
+
+Starts the stack as `make up` does (own data folder, free ports), then answers Saône-et-Loire
+2024's first ten steps exactly as the UI's Submit does (``POST /flow_runs/<id>/resume`` with the
+form's values) and times each until the next form can be shown: the run that waits next is
+paused in a new state and its form's description is stored. The floor is an empty flow that
+suspends and resumes on the same stack (same server, a runner with the same poll frequency).
+
+    .venv/bin/python benchmarks/bench_submit_latency.py [--samples 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MEDIAN_S = 5.0
+WHO = {"answered_by": "Banc d'essai"}
+STEPS: list[dict[str, Any]] = [
+    {"agreed_on": "2024-10-15"},
+    {"convocation_date": "2024-11-08", "session_date": "2024-11-22", "number": "205",
+     "vote": "à l'unanimité"},
+    {"acknowledgement_date": "2024-11-29"},
+    {"role": "Le Préfet", "signatory_name": "Yves Seguy", "signed_on": "2024-12-02"},
+    {"role": "Le Directeur général de l'ARS", "signatory_name": "Jean-Jacques Coiplet",
+     "signed_on": "2024-12-03"},
+    {"role": "Le Président du conseil départemental", "signatory_name": "André Accary",
+     "signed_on": "2024-12-05"},
+    {"source": "BOP 304", "notified_amount": "843728.00", "received_on": "2025-01-20"},
+    {"source": "FIR", "notified_amount": "370395.00", "received_on": "2025-02-10"},
+    {"session_date": "2025-10-15", "favourable": True, "opinion": "Avis favorable."},
+    {"adopted_on": "2025-11-10", "deliberation_number": "2025-118", "transmitted_on": "2025-11-28"},
+]
+
+
+def floor_flow_module() -> str:
+    return '''
+from prefect import flow
+from prefect.flow_runs import suspend_flow_run
+
+@flow(name="plancher-suspension")
+def plancher(steps: int = 10) -> None:
+    for i in range(steps):
+        suspend_flow_run(wait_for_input=int, key=f"etape-{i}", timeout=None)
+
+if __name__ == "__main__":
+    plancher.serve(name="plancher", limit=4)
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def call(self, path: str, body: Any = None, method: str | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.base}/api{path}", data=data, method=method or (
+            "POST" if data is not None else "GET"), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def paused(self, name_prefix: str) -> list[dict[str, Any]]:
+        try:
+            runs = self.call("/flow_runs/filter",
+                             {"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
+        except OSError:
+            return []
+        return [r for r in runs if r["name"].startswith(name_prefix)]
+
+    def form_ready(self, run: dict[str, Any]) -> bool:
+        keyset = run["state"]["state_details"].get("run_input_keyset") or {}
+        try:
+            self.call(f"/flow_runs/{run['id']}/input/{keyset['description']}")
+        except (urllib.error.HTTPError, KeyError):
+            return False
+        return True
+
+    def next_form(self, prefix: str, after_state: str | None, timeout: float = 300) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for run in self.paused(prefix):
+                if run["state"]["id"] != after_state and self.form_ready(run):
+                    return run
+            time.sleep(0.05)
+        raise TimeoutError(f"no new form for {prefix} in {timeout} s")
+
+
+def measure(api: Api, prefix: str, answers: list[dict[str, Any]]) -> list[float]:
+    run = api.next_form(prefix, None)
+    seconds = []
+    for data in answers:
+        started = time.monotonic()
+        api.call(f"/flow_runs/{run['id']}/resume", {"run_input": data})
+        run = api.next_form(prefix, run["state"]["id"])
+        seconds.append(time.monotonic() - started)
+    return seconds
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10)
+    samples = parser.parse_args().samples
+    tmp = Path(tempfile.mkdtemp(prefix="cdppe-bench-submit-"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CDPPE_"))}
+    env["CDPPE_DATA_DIR"] = str(tmp / "data")
+    stack = start([sys.executable, "-m", "cdppe.cli", "up", "--port", str(port), "--smtp-port",
+                   str(free_port()), "--documents-port", str(free_port())], env, tmp / "up.log")
+    floor_server = None
+    try:
+        api = Api(f"http://127.0.0.1:{port}")
+        cycle = measure(api, "Saône-et-Loire 2024 · ", [{**s, **WHO} for s in STEPS[:samples]])
+        (tmp / "plancher.py").write_text(floor_flow_module())
+        floor_env = {**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+                     "PREFECT_HOME": str(tmp / "ph"), "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+        floor_server = start([sys.executable, str(tmp / "plancher.py")], floor_env, tmp / "floor.log")
+        deployment = None
+        while deployment is None:
+            found = api.call("/deployments/filter", {"deployments": {"name": {"any_": ["plancher"]}}})
+            deployment = found[0] if found else time.sleep(0.5)
+        api.call(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {"steps": samples + 1}})
+        floor = measure_floor(api, samples)
+    finally:
+        if floor_server is not None:
+            stop(floor_server)
+        stop(stack)
+    report(cycle, floor)
+
+
+def measure_floor(api: Api, samples: int) -> list[float]:
+    """The floor's run is the only paused run whose flow is ``plancher-suspension``."""
+    flow = api.call("/flows/name/plancher-suspension")
+
+    def paused_floor(after: str | None) -> dict[str, Any]:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            runs = api.call("/flow_runs/filter", {"flows": {"id": {"any_": [flow["id"]]}},
+                                                  "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
+            if runs and runs[0]["state"]["id"] != after:
+                return dict(runs[0])
+            time.sleep(0.05)
+        raise TimeoutError("the floor flow did not pause")
+
+    run = paused_floor(None)
+    seconds = []
+    for _ in range(samples):
+        started = time.monotonic()
+        api.call(f"/flow_runs/{run['id']}/resume", {"run_input": {"value": 1}})
+        run = paused_floor(run["state"]["id"])
+        seconds.append(time.monotonic() - started)
+    return seconds
+
+
+def report(cycle: list[float], floor: list[float]) -> None:
+    median, worst = statistics.median(cycle), max(cycle)
+    floor_median = statistics.median(floor)
+    print("Submit → formulaire suivant (s), Saône-et-Loire 2024, 2 cœurs :")
+    print("  " + " ".join(f"{s:.1f}" for s in cycle))
+    print(f"{'':24}{'médiane':>9}{'pire':>8}")
+    print(f"{'étapes du cycle':24}{median:9.2f}{worst:8.2f}")
+    print(f"{'plancher (flow vide)':24}{floor_median:9.2f}{max(floor):8.2f}")
+    verdict = "atteinte" if median <= TARGET_MEDIAN_S else "NON atteinte"
+    print(f"rapport médiane / plancher : {median / floor_median:.2f} ; "
+          f"cible médiane ≤ {TARGET_MEDIAN_S:.0f} s : {verdict}")
+
+
+if __name__ == "__main__":
+    main()

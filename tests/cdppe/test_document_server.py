@@ -29,11 +29,17 @@ def client(cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Test
 
 
 def stored_document(engine: Engine, path: Path) -> GeneratedDocument:
+    from sqlmodel import select
+
     from cdppe.cli import app
+    from models import Contract
 
     assert cli_runner.invoke(app, ["contract", "import", str(SAONE)]).exit_code == 0
     with Session(engine) as session:
-        doc = GeneratedDocument(contract_id=1, step="signature", kind="contrat", fmt="pdf", path=str(path),
+        contract = session.exec(select(Contract)).one()
+        assert contract.id is not None
+        doc = GeneratedDocument(contract_id=contract.id, step="signature", kind="contrat", fmt="pdf",
+                                path=str(path),
                                 sha256="0" * 64, template_version="t")
         session.add(doc)
         session.commit()

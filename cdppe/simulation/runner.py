@@ -149,10 +149,11 @@ class PlainBackend:
 class FlowBackend:
     """The real flows on a real Prefect API, in-process, heartbeats off.
 
-    The avenant runs as Prefect runs it for an operator: the ``amendment`` flow
-    is started from a deployment, opens the avenant and suspends at its
-    deliberation; once the avenant is signed, the run is resumed and executed
-    again in this process, and completes.
+    The avenant runs as Prefect runs it for an operator: the ``amendment`` flow is
+    started from its deployment and opens the avenant, which starts the run of the
+    avenant's deliberation; once the avenant is signed, each of its phase runs
+    (deliberation, signature, application), created by the one before, is executed
+    in this process and completes.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -187,28 +188,31 @@ class FlowBackend:
         self.counters.flow_runs += 1
 
     def _deployment_name(self) -> str:
+        """The operators' amendment deployment, and the phase deployments its runs start."""
         if self._deployment is None:
             from prefect.deployments.runner import RunnerDeployment
 
+            from deployments.runs import PHASE_DEPLOYMENTS
             from flows.amendment import amendment
+            from flows.annual_cycle import PHASE_FLOWS
 
             deployment = cast(RunnerDeployment, amendment.to_deployment(name="simulation"))
             deployment.apply()
+            for phase, full_name in PHASE_DEPLOYMENTS.items():
+                phase_flow: Any = PHASE_FLOWS[phase]
+                cast(RunnerDeployment, phase_flow.to_deployment(name=full_name.split("/")[1])).apply()
             self._deployment = f"{amendment.name}/simulation"
         return self._deployment
 
-    def _execute(self, flow_run_id: Any, request: AmendmentRequest) -> None:
+    def _execute(self, flow_obj: Any, flow_run_id: Any, parameters: dict[str, Any]) -> None:
         from prefect.client.orchestration import get_client
+        from prefect.exceptions import Pause
         from prefect.flow_engine import run_flow
-
-        from flows.amendment import amendment
 
         with get_client(sync_client=True) as client:
             flow_run = client.read_flow_run(flow_run_id)
-        from prefect.exceptions import Pause
-
         try:
-            run_flow(amendment, flow_run=flow_run, parameters={"request": request}, return_type="state")
+            run_flow(flow_obj, flow_run=flow_run, parameters=parameters, return_type="state")
         except Pause:
             pass  # suspended: the run is a row on the server until it is resumed
         self.counters.flow_runs += 1
@@ -217,34 +221,31 @@ class FlowBackend:
         from prefect.client.schemas.objects import FlowRun
         from prefect.deployments import run_deployment
 
+        from flows.amendment import amendment
+
         parameters = {"request": request.model_dump(mode="json")}
         run = cast(FlowRun, run_deployment(
             self._deployment_name(), parameters=parameters, timeout=0,
             tags=self._tags(request.contract, request.year),
             idempotency_key=f"simulation-{self._token}-{request.contract}-{request.year}"))
         self.avenant_runs[request.contract] = run.id
-        self._execute(run.id, request)  # opens the avenant, then suspends at its deliberation
+        self._execute(amendment, run.id, {"request": request})  # opens it, starts its deliberation's run
 
     def finish_avenant(self, request: AmendmentRequest, day: date) -> None:
-        from prefect.client.orchestration import get_client
-        from prefect.flow_runs import resume_flow_run
+        """The answers are recorded already (``cdppe record``): each phase run completes at once."""
+        from cdppe.lifecycle import AVENANT_PHASES
+        from deployments.runs import start_phase_run
+        from flows.annual_cycle import PHASE_FLOWS
 
-        run_id = self.avenant_runs[request.contract]
-        with get_client(sync_client=True) as client:
-            state = client.read_flow_run(run_id).state
-        if state is not None and state.is_paused():
-            # the answers are recorded already (``cdppe record``); the form gets the same one
-            with session_scope() as session:
-                _, exercice = _ids(session, request.contract, request.year)
-                from models import Deliberation
-
-                delib = session.exec(select(Deliberation).where(
-                    Deliberation.exercice_id == exercice.id, Deliberation.avenant_number == 1)).one()
-                run_input = {"convocation_date": str(delib.convocation_date),
-                             "session_date": str(delib.session_date), "number": delib.number,
-                             "vote": delib.vote, "answered_by": delib.recorded_by}
-            resume_flow_run(run_id, run_input=run_input)
-        self._execute(run_id, request)
+        with session_scope() as session:
+            _, exercice = _ids(session, request.contract, request.year)
+            number = max(a.number for a in session.exec(
+                select(Amendment).where(Amendment.exercice_id == exercice.id)))
+        tags = self._tags(request.contract, request.year)
+        for phase in AVENANT_PHASES:  # the run the previous phase created (same idempotency key)
+            run = start_phase_run(request.contract, request.year, phase, number, tags)
+            self._execute(PHASE_FLOWS[phase], run.id,
+                          {"contract": request.contract, "year": request.year, "avenant": number})
 
     def close(self) -> None:
         pass

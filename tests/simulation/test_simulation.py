@@ -67,9 +67,10 @@ def test_summary_matches_the_database(first: SimulationResult) -> None:
     assert summary.escalations > 0 and summary.overdue_steps > 0  # seed 1 makes some steps late
     assert summary.reminders + summary.escalations <= summary.emails_sent
     assert scalar(url, "SELECT count(*) FROM outbox_email WHERE status != 'SENT'") == 0
-    # every simulated day ran through Prefect: sweeps + phase flows + the avenant's two executions
+    # every simulated day ran through Prefect: sweeps + phase flows + per avenant its request run
+    # and the runs of its own phases (deliberation, signature, application)
     sweeps = len(range(0, first.days, EVERY)) + (1 if (first.days - 1) % EVERY else 0)
-    assert first.counters.flow_runs == sweeps + first.counters.phases_completed + 2 * SIZE
+    assert first.counters.flow_runs == sweeps + first.counters.phases_completed + (1 + 3) * SIZE
 
 
 def test_same_seed_same_content(first: SimulationResult, tmp_path: Path,

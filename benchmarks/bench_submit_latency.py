@@ -87,10 +87,11 @@ class Api:
             return []
         return [r for r in runs if r["name"].startswith(name_prefix)]
 
-    def form_ready(self, run: dict[str, Any]) -> bool:
+    def form_ready(self, run: dict[str, Any], part: str = "description") -> bool:
+        """The UI can show the form once its schema (and description) are stored."""
         keyset = run["state"]["state_details"].get("run_input_keyset") or {}
         try:
-            self.call(f"/flow_runs/{run['id']}/input/{keyset['description']}")
+            self.call(f"/flow_runs/{run['id']}/input/{keyset[part]}")
         except (urllib.error.HTTPError, KeyError):
             return False
         return True
@@ -170,7 +171,7 @@ def measure_floor(api: Api, samples: int) -> list[float]:
         while time.monotonic() < deadline:
             runs = api.call("/flow_runs/filter", {"flows": {"id": {"any_": [flow["id"]]}},
                                                   "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
-            if runs and runs[0]["state"]["id"] != after:
+            if runs and runs[0]["state"]["id"] != after and api.form_ready(runs[0], "schema"):
                 return dict(runs[0])
             time.sleep(0.05)
         raise TimeoutError("the floor flow did not pause")

@@ -197,9 +197,14 @@ def run_phase(phase: Phase, contract: str, year: int, avenant: int = 0) -> State
     phase only completes: whoever called it runs the next one.
     """
     opened = open_phase(contract, year, phase, avenant, current_flow_run_id())
-    if opened.status is not PhaseStatus.COMPLETED:
+    completed_now = opened.status is not PhaseStatus.COMPLETED
+    if completed_now:
         answer_loop(opened.ref, phase, avenant, opened.need)
-        finish_phase(opened.ref, phase, avenant)
-    if not from_deployment():
-        return Completed(message=f"{phase.label} terminé(e).")
-    return Completed(message=start_next_phase(opened.ref, phase, avenant))
+        complete_phase(opened.ref, phase, current_flow_run_id(), avenant)
+    # The next phase's run starts before this one publishes what the UI shows: its process
+    # starts meanwhile, and the next form comes up sooner.
+    message = start_next_phase(opened.ref, phase, avenant) if from_deployment() else \
+        f"{phase.label} terminé(e)."
+    if completed_now:
+        publish_phase_artifacts(opened.ref, phase, avenant)
+    return Completed(message=message)

@@ -39,8 +39,8 @@ class Stack:
         log_dir = self.settings.data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = (log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(args, cwd=ROOT, env=child_environment(name, self.env), stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append((name, process))
         return process
 
@@ -135,6 +135,29 @@ def stack_address(settings: Settings, api_url: str, sink_port: int | None = None
         return StackAddress(api_url=api_url, ui_url=ui_url, documents_url=documents_url)
     return StackAddress(api_url=api_url, ui_url=ui_url, smtp_host=settings.sink_host,
                         smtp_port=sink_port or settings.sink_port, documents_url=documents_url)
+
+
+# What every child needs of the user's environment: the system's, Python's, TLS certificates.
+BASE_VARIABLES = {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "USER", "LOGNAME",
+                  "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+                  "PIP_CERT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+BASE_PREFIXES = ("LC_", "PYTHON")
+# Beyond that, each child gets only the variables of its own job.
+CHILD_PREFIXES: dict[str, tuple[str, ...]] = {
+    "prefect-server": ("PREFECT_",),
+    "mail-sink": ("CDPPE_SINK_", "CDPPE_DATA_DIR", "CDPPE_MAIL_"),
+    "documents": ("CDPPE_DATA_DIR", "CDPPE_DATABASE_URL", "CDPPE_DOCUMENTS_", "CDPPE_UPLOAD_",
+                  "PREFECT_SERVER_API_AUTH_STRING"),
+    "serve": ("CDPPE_", "PREFECT_"),  # the flows: database, SMTP (with its password), Prefect API
+}
+
+
+def child_environment(name: str, env: dict[str, str]) -> dict[str, str]:
+    """``env`` cut down to what child ``name`` needs: no SMTP password in the Prefect server's
+    environment, no Prefect auth string in the mail sink's."""
+    prefixes = CHILD_PREFIXES.get(name, ("CDPPE_", "PREFECT_"))
+    return {k: v for k, v in env.items()
+            if k in BASE_VARIABLES or k.startswith(BASE_PREFIXES) or k.startswith(prefixes)}
 
 
 def build_env(settings: Settings, address: StackAddress) -> dict[str, str]:

@@ -44,3 +44,20 @@ def test_a_stack_removes_only_its_own_address(tmp_path: Path) -> None:
     assert read_address(tmp_path) == ADDRESS
     remove_address(tmp_path, ADDRESS)
     assert read_address(tmp_path) is None
+
+
+def test_each_child_of_the_stack_gets_only_the_environment_of_its_job() -> None:
+    from cdppe.local_stack import child_environment
+
+    env = {"PATH": "/usr/bin", "LC_ALL": "C.UTF-8", "CDPPE_SMTP_PASSWORD": "secret-smtp",
+           "CDPPE_DATA_DIR": "/d", "CDPPE_SINK_PORT": "8025", "PREFECT_API_URL": "http://x/api",
+           "PREFECT_SERVER_API_AUTH_STRING": "a:b", "AWS_SECRET_ACCESS_KEY": "other-secret"}
+    server = child_environment("prefect-server", env)
+    assert "CDPPE_SMTP_PASSWORD" not in server and server["PREFECT_SERVER_API_AUTH_STRING"] == "a:b"
+    sink = child_environment("mail-sink", env)
+    assert set(sink) == {"PATH", "LC_ALL", "CDPPE_DATA_DIR", "CDPPE_SINK_PORT"}
+    documents = child_environment("documents", env)
+    assert "CDPPE_SMTP_PASSWORD" not in documents and "PREFECT_API_URL" not in documents
+    serve = child_environment("serve", env)
+    assert serve["CDPPE_SMTP_PASSWORD"] == "secret-smtp" and serve["PREFECT_API_URL"] == "http://x/api"
+    assert all("AWS_SECRET_ACCESS_KEY" not in c for c in (server, sink, documents, serve))

@@ -70,14 +70,25 @@ def free_port() -> int:
 class Api:
     def __init__(self, base: str) -> None:
         self.base = base
+        self.retries = 0
 
     def call(self, path: str, body: Any = None, method: str | None = None) -> Any:
+        """One API call; a 503 (SQLite's `database is locked` under load) is tried again, as the UI's
+        user would submit again; the retries count in the measured time."""
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.base}/api{path}", data=data, method=method or (
-            "POST" if data is not None else "GET"), headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
+        for attempt in range(5):
+            request = urllib.request.Request(f"{self.base}/api{path}", data=data, method=method or (
+                "POST" if data is not None else "GET"), headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    raw = response.read()
+                return json.loads(raw) if raw else None
+            except urllib.error.HTTPError as exc:
+                if exc.code != 503 or attempt == 4:
+                    raise
+                self.retries += 1
+                time.sleep(0.5)
+        return None
 
     def paused(self, name_prefix: str) -> list[dict[str, Any]]:
         try:
@@ -160,6 +171,7 @@ def main() -> None:
             stop(floor_server)
         stop(stack)
     report(cycle, floor)
+    print(f"réponses 503 de l'API réessayées (SQLite verrouillée) : {api.retries}")
 
 
 def measure_floor(api: Api, samples: int) -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,9 @@ def parse_fields(args: list[str]) -> dict[str, Any]:
     return fields
 
 
+RESUME_ATTEMPTS = 3
+
+
 class ResumeError(Exception):
     """The waiting run could not be resumed (message in French)."""
 
@@ -93,12 +97,20 @@ def resume_waiting_run(flow_run_id: str, fields: dict[str, Any] | None) -> str:
             if run.state is None or not run.state.is_paused():
                 state = run.state.name if run.state else "?"
                 return f"run {run.name} : déjà reparti ({state})."
-            if fields is not None:
-                result = client.resume_flow_run(run_id, run_input=fields)
-                if result.status.value == "ACCEPT":
+            for attempt in range(1, RESUME_ATTEMPTS + 1):
+                try:
+                    if fields is not None:
+                        result = client.resume_flow_run(run_id, run_input=fields)
+                        if result.status.value == "ACCEPT":
+                            return f"run {run.name} relancé."
+                    client.set_flow_run_state(run_id, Scheduled(name="Resuming"), force=True)
                     return f"run {run.name} relancé."
-            client.set_flow_run_state(run_id, Scheduled(name="Resuming"), force=True)
-            return f"run {run.name} relancé."
+                except PrefectHTTPStatusError as exc:
+                    # 503: the local Prefect server on SQLite found its database locked; again.
+                    if exc.response.status_code != 503 or attempt == RESUME_ATTEMPTS:
+                        raise
+                    time.sleep(attempt)
+            raise RuntimeError("unreachable")  # pragma: no cover
     except (PrefectHTTPStatusError, OSError, RuntimeError) as exc:
         raise ResumeError(f"{type(exc).__name__} : {exc}") from exc
 

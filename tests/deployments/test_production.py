@@ -163,9 +163,10 @@ def test_whole_exercice_on_postgres_server_with_two_workers(prefect_database: st
                 done = subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT,
                                       capture_output=True, text=True, timeout=300)
                 assert done.returncode == 0, done.stdout + done.stderr
-            worker_log = tmp_path / "workers.log"
+            worker_log = tmp_path / "worker-1.log"  # each worker its own log (one file would be truncated)
             workers = [start([sys.executable, "-m", "prefect", "worker", "start", "--pool", "cdppe",
-                              "--name", f"worker-{n}"], env, worker_log, tmp_path) for n in (1, 2)]
+                              "--name", f"worker-{n}"], env, tmp_path / f"worker-{n}.log", tmp_path)
+                       for n in (1, 2)]
             with temporary_settings({PREFECT_API_URL: api, PREFECT_API_AUTH_STRING: AUTH}):
                 with get_client(sync_client=True) as client:  # the API refuses callers without the string
                     assert client.hello().status_code == 200
@@ -189,8 +190,9 @@ def test_whole_exercice_on_postgres_server_with_two_workers(prefect_database: st
             for process in (*workers, server):
                 os.killpg(process.pid, 15)
                 process.wait(timeout=60)
-        log = worker_log.read_text(errors="replace")
-        assert "worker-1" in log and "worker-2" in log
+        for n in (1, 2):
+            log = (tmp_path / f"worker-{n}.log").read_text(errors="replace")
+            assert f"Worker 'worker-{n}' started" in log, log
         with Session(engine) as session:
             states = session.exec(select(PhaseState)).all()
             assert sum(s.avenant_number == 0 for s in states) == 7

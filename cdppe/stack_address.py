@@ -82,5 +82,9 @@ def apply_address(environ: MutableMapping[str, str], data_dir: Path) -> StackAdd
 
 
 def data_dir_from(environ: MutableMapping[str, str] = os.environ) -> Path:
-    """The data folder as the settings will read it (before the settings are built)."""
-    return Path(environ.get("CDPPE_DATA_DIR", "./data"))
+    """The data folder as the settings will read it, without building them yet: the cached
+    settings must see the stack's address once it is applied."""
+    from cdppe.settings import Settings
+
+    default = Settings.model_fields["data_dir"].default
+    return Path(environ.get("CDPPE_DATA_DIR", default))

@@ -69,6 +69,6 @@ def publish_progress(ref: ExerciceRef) -> None:
 def show_waiting(ref: ExerciceRef, phase: Phase, reason: str, flow_run_id: str | None,
                  avenant: int = 0) -> None:
     """The phase waits for ``reason`` in this run: recorded, and the exercice's progress says so."""
-    mark_waiting.fn(ref, phase, reason, flow_run_id, avenant)
+    mark_waiting(ref, phase, reason, flow_run_id, avenant)
     if avenant == 0:
         publish_progress.fn(ref)

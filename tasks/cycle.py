@@ -131,7 +131,6 @@ def find_need(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> Need | None:
         return next_need(session, exercice, phase, avenant)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def mark_waiting(ref: ExerciceRef, phase: Phase, reason: str, flow_run_id: str | None,
                  avenant: int = 0) -> None:
     with session_scope() as session:

@@ -4,7 +4,9 @@ Starts the stack as `make up` does (own data folder, free ports), then answers S
 2024's first ten steps exactly as the UI's Submit does (``POST /flow_runs/<id>/resume`` with the
 form's values) and times each until the next form can be shown: the run that waits next is
 paused in a new state and its form's description is stored. The floor is an empty flow that
-suspends and resumes on the same stack (same server, a runner with the same poll frequency).
+suspends and resumes on the same stack (same Prefect server), served two ways: by Prefect's
+``serve()`` as it comes (a new interpreter per run, poll 1 s), and by the same runner as
+``make up``'s (fork server, ``runner_poll_seconds``).
 
     .venv/bin/python benchmarks/bench_submit_latency.py [--samples 10]
 """
@@ -46,18 +48,37 @@ STEPS: list[dict[str, Any]] = [
 ]
 
 
-def floor_flow_module() -> str:
-    return '''
+FLOOR_MODULE = '''
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
 
-@flow(name="plancher-suspension")
+
+@flow
 def plancher(steps: int = 10) -> None:
     for i in range(steps):
         suspend_flow_run(wait_for_input=int, key=f"etape-{i}", timeout=None)
+'''
 
-if __name__ == "__main__":
-    plancher.serve(name="plancher", limit=4)
+# The floor served two ways: as Prefect serves by default (a new interpreter per run, poll 1 s),
+# and by the same runner as `make up`'s (fork server, cdppe's poll), which our steps use.
+FLOOR_SERVER = '''
+import asyncio, sys
+
+from prefect.runner import Runner
+
+from plancher import plancher
+
+if __name__ == "__main__":  # a run's process imports this module again
+    if sys.argv[1] == "prefect":
+        plancher.with_options(name="plancher-prefect").serve(name="plancher", limit=4)
+    else:
+        from cdppe.prefect_private import preload_flow_processes
+        from cdppe.settings import get_settings
+
+        runner = Runner(limit=4, query_seconds=get_settings().runner_poll_seconds)
+        runner.add_flow(plancher.with_options(name="plancher-cdppe"), name="plancher")
+        preload_flow_processes(["plancher"])
+        asyncio.run(runner.start())
 '''
 
 
@@ -156,27 +177,36 @@ def main() -> None:
     try:
         api = Api(f"http://127.0.0.1:{port}")
         cycle = measure(api, "Saône-et-Loire 2024 · ", [{**s, **WHO} for s in STEPS[:samples]])
-        (tmp / "plancher.py").write_text(floor_flow_module())
+        (tmp / "plancher.py").write_text(FLOOR_MODULE)
+        (tmp / "plancher_server.py").write_text(FLOOR_SERVER)
         floor_env = {**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-                     "PREFECT_HOME": str(tmp / "ph"), "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
-        floor_server = start([sys.executable, str(tmp / "plancher.py")], floor_env, tmp / "floor.log")
-        deployment = None
-        while deployment is None:
-            found = api.call("/deployments/filter", {"deployments": {"name": {"any_": ["plancher"]}}})
-            deployment = found[0] if found else time.sleep(0.5)
-        api.call(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {"steps": samples + 1}})
-        floor = measure_floor(api, samples)
+                     "PREFECT_HOME": str(tmp / "ph"), "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+                     "PYTHONPATH": str(tmp)}
+        floors = {}
+        for mode in ("prefect", "cdppe"):
+            floor_server = start([sys.executable, str(tmp / "plancher_server.py"), mode], floor_env,
+                                 tmp / f"floor-{mode}.log")
+            floors[mode] = measure_floor(api, f"plancher-{mode}", samples)
+            stop(floor_server)
+            floor_server = None
     finally:
         if floor_server is not None:
             stop(floor_server)
         stop(stack)
-    report(cycle, floor)
+    report(cycle, floors)
     print(f"réponses 503 de l'API réessayées (SQLite verrouillée) : {api.retries}")
 
 
-def measure_floor(api: Api, samples: int) -> list[float]:
-    """The floor's run is the only paused run whose flow is ``plancher-suspension``."""
-    flow = api.call("/flows/name/plancher-suspension")
+def measure_floor(api: Api, flow_name: str, samples: int) -> list[float]:
+    """The floor's run is the only paused run of its flow."""
+    flow = None
+    while flow is None:
+        try:
+            flow = api.call(f"/flows/name/{flow_name}")
+            deployment = api.call(f"/deployments/name/{flow_name}/plancher")
+        except urllib.error.HTTPError:
+            flow = time.sleep(0.5)
+    api.call(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {"steps": samples + 1}})
 
     def paused_floor(after: str | None) -> dict[str, Any]:
         deadline = time.monotonic() + 300
@@ -198,17 +228,22 @@ def measure_floor(api: Api, samples: int) -> list[float]:
     return seconds
 
 
-def report(cycle: list[float], floor: list[float]) -> None:
+def report(cycle: list[float], floors: dict[str, list[float]]) -> None:
     median, worst = statistics.median(cycle), max(cycle)
-    floor_median = statistics.median(floor)
-    print("Submit → formulaire suivant (s), Saône-et-Loire 2024, 2 cœurs :")
+    print("Submit → formulaire suivant (s), Saône-et-Loire 2024, 2 cœurs, "
+          f"charge moyenne {os.getloadavg()[0]:.2f} :")
     print("  " + " ".join(f"{s:.1f}" for s in cycle))
-    print(f"{'':24}{'médiane':>9}{'pire':>8}")
-    print(f"{'étapes du cycle':24}{median:9.2f}{worst:8.2f}")
-    print(f"{'plancher (flow vide)':24}{floor_median:9.2f}{max(floor):8.2f}")
+    print(f"{'':44}{'médiane':>9}{'pire':>8}")
+    print(f"{'étapes du cycle (make up)':44}{median:9.2f}{worst:8.2f}")
+    labels = {"prefect": "plancher : flow vide, serve() de Prefect",
+              "cdppe": "plancher : flow vide, runner de make up"}
+    for mode, seconds in floors.items():
+        print(f"{labels[mode]:44}{statistics.median(seconds):9.2f}{max(seconds):8.2f}")
+    for mode, seconds in floors.items():
+        print(f"rapport médiane / {labels[mode].removeprefix('plancher : ')} : "
+              f"{median / statistics.median(seconds):.2f}")
     verdict = "atteinte" if median <= TARGET_MEDIAN_S else "NON atteinte"
-    print(f"rapport médiane / plancher : {median / floor_median:.2f} ; "
-          f"cible médiane ≤ {TARGET_MEDIAN_S:.0f} s : {verdict}")
+    print(f"cible médiane ≤ {TARGET_MEDIAN_S:.0f} s : {verdict}")
 
 
 if __name__ == "__main__":

@@ -102,9 +102,34 @@ def child_pids(pid: int) -> set[int]:
     return children
 
 
+# Helpers of ``multiprocessing`` the runner keeps for its whole life (see cdppe.prefect_private):
+# the fork server's children are the flow runs, the resource tracker has none.
+FORK_SERVER = "multiprocessing.forkserver"
+RESOURCE_TRACKER = "multiprocessing.resource_tracker"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def flow_run_pids(pid: int) -> set[int]:
+    """The flow-run processes of the runner ``pid``: its children, or its fork server's."""
+    runs: set[int] = set()
+    for child in child_pids(pid):
+        line = command_line(child)
+        if FORK_SERVER in line:
+            runs |= child_pids(child)
+        elif RESOURCE_TRACKER not in line:
+            runs.add(child)
+    return runs
+
+
 def wait_children_exit(pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while child_pids(pid) and time.monotonic() < deadline:
+    while flow_run_pids(pid) and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
@@ -172,8 +197,6 @@ def build_env(settings: Settings, address: StackAddress) -> dict[str, str]:
     })
     if address.smtp_port is not None:
         env["CDPPE_SINK_PORT"] = str(address.smtp_port)
-    # A resumed run starts within a second of Submit (Prefect's default poll is 10 s).
-    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
     env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL",
                    f"sqlite+aiosqlite:///{data / 'prefect' / 'prefect.db'}")
     return env

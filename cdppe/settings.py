@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # The missed-sweep automation fires when no sweep completed for this long.
     sweep_incident_after_hours: float = Field(default=26.0, gt=0)
 
+    # How often the runner `make up` starts asks the Prefect server for runs to start (a resumed
+    # step, the next phase's run): half of it, on average, between Submit and the run starting.
+    runner_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # At most this many flow runs at once in that runner.
+    serve_limit: int = Field(default=8, gt=0, le=64)
+
     # Uploaded files (signed scans): PDF only, at most this size.
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
@@ -11,7 +12,24 @@ from cdppe.doctor import SWEEP_DEPLOYMENT
 TAGS = ["cdppe"]
 
 
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: its flow, its kebab-case name and the options both doors share."""
+
+    flow: Any
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_deployment(self) -> RunnerDeployment:
+        return self.flow.to_deployment(name=self.name, **self.options)  # type: ignore[no-any-return]
+
+
 def build_deployments() -> list[RunnerDeployment]:
+    return [spec.to_deployment() for spec in deployment_specs()]
+
+
+def deployment_specs() -> list[DeploymentSpec]:
+    from flows.amendment import amendment
     from flows.amendment_decision import amendment_decision
     from flows.annual_cycle import annual_cycle
     from flows.credit_payment import credit_payment
@@ -21,12 +39,11 @@ def build_deployments() -> list[RunnerDeployment]:
     from flows.odpe_review import odpe_review
     from flows.signature import signature
 
-    def deploy(flow_obj: Any, name: str, tags: list[str], **kwargs: Any) -> RunnerDeployment:
-        return flow_obj.to_deployment(  # type: ignore[no-any-return]
-            name=name, tags=TAGS + tags, description=flow_obj.description,
-            enforce_parameter_schema=True, **kwargs)
+    def deploy(flow_obj: Any, name: str, tags: list[str], **kwargs: Any) -> DeploymentSpec:
+        return DeploymentSpec(flow_obj, name, dict(
+            tags=TAGS + tags, description=flow_obj.description, enforce_parameter_schema=True, **kwargs))
 
-    deployments = [
+    specs = [
         deploy(annual_cycle, "cycle-annuel", ["cycle"]),
         deploy(diagnosis, "diagnostic", ["phase"]),
         deploy(deliberation, "deliberation", ["phase"]),
@@ -35,13 +52,14 @@ def build_deployments() -> list[RunnerDeployment]:
         deploy(odpe_review, "avis-odpe", ["phase"]),
         deploy(execution_report, "rapport-execution", ["phase"]),
         deploy(amendment_decision, "decision-avenant", ["phase"]),
+        deploy(amendment, "avenant", ["avenant", "operateur"]),
     ]
-    deployments.extend(_optional_deployments(deploy))
-    deployments.extend(_national_deployments(deploy))
-    return deployments
+    specs.extend(_sweep_deployments(deploy))
+    specs.extend(_national_deployments(deploy))
+    return specs
 
 
-def _national_deployments(deploy: Any) -> list[RunnerDeployment]:
+def _national_deployments(deploy: Any) -> list[DeploymentSpec]:
     """Opening next year's exercice, the contract as amended, the daily national dashboard."""
     from prefect.schedules import Cron
 
@@ -57,29 +75,18 @@ def _national_deployments(deploy: Any) -> list[RunnerDeployment]:
     ]
 
 
-def _optional_deployments(deploy: Any) -> list[RunnerDeployment]:
-    """Deployments of flows that live in their own modules (amendment, reminders)."""
-    out: list[RunnerDeployment] = []
-    try:
-        from flows.amendment import amendment
-    except ImportError:
-        pass
-    else:
-        out.append(deploy(amendment, "avenant", ["avenant", "operateur"]))
-    try:
-        from prefect.schedules import Cron
+def _sweep_deployments(deploy: Any) -> list[DeploymentSpec]:
+    """The daily reminder sweep and the watch its automation runs when a sweep is missed."""
+    from prefect.schedules import Cron
 
-        from flows.reminders import send_due_reminders
-    except ImportError:
-        pass
-    else:
-        out.append(deploy(send_due_reminders, SWEEP_DEPLOYMENT, ["relances"],
-                          schedules=[Cron("0 8 * * 1-5", timezone="Europe/Paris")]))
-        out.append(_sweep_watch_deployment(deploy))
-    return out
+    from flows.reminders import send_due_reminders
+
+    return [deploy(send_due_reminders, SWEEP_DEPLOYMENT, ["relances"],
+                   schedules=[Cron("0 8 * * 1-5", timezone="Europe/Paris")]),
+            _sweep_watch_deployment(deploy)]
 
 
-def _sweep_watch_deployment(deploy: Any) -> RunnerDeployment:
+def _sweep_watch_deployment(deploy: Any) -> DeploymentSpec:
     """Run by its automation when no sweep completed in time (see flows/sweep_watch.py)."""
     from datetime import timedelta
 
@@ -94,6 +101,6 @@ def _sweep_watch_deployment(deploy: Any) -> RunnerDeployment:
         expect={"prefect.flow-run.Completed"},
         match_related={"prefect.resource.role": "deployment", "prefect.resource.name": SWEEP_DEPLOYMENT},
         within=timedelta(hours=hours), threshold=1)
-    watch: RunnerDeployment = deploy(sweep_watch, "surveillance-relances", ["relances", "incident"],
-                                     triggers=[missed_sweep])
+    watch: DeploymentSpec = deploy(sweep_watch, "surveillance-relances", ["relances", "incident"],
+                                   triggers=[missed_sweep])
     return watch

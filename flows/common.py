@@ -24,6 +24,7 @@ from prefect.utilities.engine import propose_state_sync
 from pydantic import ValidationError
 
 from cdppe.lifecycle import Need, next_phase
+from cdppe.prefect_private import mark_suspension_requested
 from deployments.runs import start_phase_run
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
@@ -131,9 +132,7 @@ def wait_for_answer(ref: ExerciceRef, need: Need, attempt: int, avenant: int = 0
         if not state.is_paused():
             raise RuntimeError(f"flow run cannot be suspended: {state}")
         input_cls.save(keyset, flow_run_id=ctx.flow_run.id)
-    from prefect._flow_run_suspension import mark_flow_run_suspension_requested
-
-    mark_flow_run_suspension_requested(ctx.flow_run.id, state)
+    mark_suspension_requested(ctx.flow_run.id, state)
     raise Pause(state=state)
 
 

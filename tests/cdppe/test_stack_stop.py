@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
+from pathlib import Path
 
-from cdppe.local_stack import child_pids, wait_children_exit
+from cdppe.local_stack import child_pids, flow_run_pids, wait_children_exit
 
 
 def test_waits_for_the_children_of_a_process_to_exit() -> None:
@@ -38,3 +40,37 @@ def test_gives_up_after_the_timeout() -> None:
 
 def test_a_process_that_does_not_exist_has_no_children() -> None:
     assert child_pids(2**22 + 12345) == set()
+
+
+FORK_SERVER_PARENT = """
+import multiprocessing, sys, time
+
+def nap(seconds):
+    time.sleep(seconds)
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("forkserver")
+    context.Process(target=nap, args=(float(sys.argv[1]),)).start()
+    time.sleep(30)
+"""
+
+
+def test_the_fork_server_and_its_tracker_are_not_flow_runs_but_its_children_are(tmp_path: Path) -> None:
+    """The runner forks its flow runs from a fork server that lives as long as the runner."""
+    script = tmp_path / "parent.py"
+    script.write_text(FORK_SERVER_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), "1.5"])
+    try:
+        deadline = time.monotonic() + 20
+        while not flow_run_pids(parent.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert flow_run_pids(parent.pid), "the forked child should be a flow run"
+        assert not flow_run_pids(parent.pid) & child_pids(parent.pid)  # not the server itself
+        started = time.monotonic()
+        wait_children_exit(parent.pid, timeout=15)
+        assert flow_run_pids(parent.pid) == set()
+        assert child_pids(parent.pid), "the fork server is still there: it is not waited for"
+        assert time.monotonic() - started < 10
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)

@@ -356,10 +356,15 @@ def up(check: Annotated[bool, typer.Option(help="Vérifie puis arrête (CI)")] =
     """Lance tout en local : base, serveur Prefect et UI, boîte mail locale, déploiements, exemples."""
     import time
 
-    from cdppe.local_stack import start_stack
+    from cdppe.local_stack import busy_ports, start_stack
     from cdppe.settings import get_settings
 
     settings = get_settings()
+    busy = busy_ports(settings, port, smtp_port, documents_port)
+    if busy:
+        for line in busy:
+            err.print(f"[bold red]Refusé[/] : {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     stop_on_sigterm()
     load_examples()
     stack = start_stack(settings, port=port, sink_port=smtp_port, documents_port=documents_port)

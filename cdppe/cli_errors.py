@@ -9,6 +9,7 @@ A command that writes does so in one transaction, rolled back by the error.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -68,6 +69,9 @@ class SafeGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `cdppe … | head`: the reader left, nothing went wrong
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")):
                 raise  # usage errors and the like: click prints them itself

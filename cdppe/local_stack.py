@@ -202,6 +202,30 @@ def build_env(settings: Settings, address: StackAddress) -> dict[str, str]:
     return env
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def busy_ports(settings: Settings, port: int, sink_port: int | None = None,
+               documents_port: int | None = None) -> list[str]:
+    """French lines, one per port ``make up`` would serve that something else already holds."""
+    wanted = [(port, "l'interface et l'API Prefect", "PORT")]
+    wanted.append((documents_port or port + 1, "le serveur de documents", "DOCS_PORT"))
+    if not settings.smtp_host:
+        wanted.append((sink_port or settings.sink_port, "la boîte mail locale", "SMTP_PORT"))
+    return [f"le port {number} ({what}) est déjà utilisé : arrêtez l'autre `make up` ou choisissez "
+            f"un autre port (`make up {variable}=…`)." for number, what, variable in wanted
+            if port_in_use(number)]
+
+
 def start_stack(settings: Settings, port: int = 4200, with_server: bool = True,
                 sink_port: int | None = None, documents_port: int | None = None) -> Stack:
     external_api = os.environ.get("PREFECT_API_URL")

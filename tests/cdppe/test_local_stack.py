@@ -103,3 +103,18 @@ def test_up_then_ctrl_c_then_up_again(tmp_path: Path) -> None:
     mails_after = sorted(p.name for p in (data / "mail").glob("*.eml")) if (data / "mail").exists() else []
     assert mails_after[: len(mails_before)] == mails_before
     assert len(set(mails_after)) == len(mails_after)
+
+
+def test_up_refuses_a_port_already_taken_in_french_before_starting_anything(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        env = {**os.environ, "CDPPE_DATA_DIR": str(tmp_path / "data")}
+        done = subprocess.run([sys.executable, "-m", "cdppe.cli", "up", "--port", str(taken)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"le port {taken} (l'interface et l'API Prefect) est déjà utilisé" in done.stderr
+    assert "make up PORT=" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "data" / "stack.json").exists()

@@ -8,8 +8,13 @@ An upgrade of Prefect that changes one of these fails that test first, not a coo
   once forks each run ready to go. Prefect's ``run_flow_in_subprocess`` asks for the "spawn"
   context by name, so the fork server is handed out under that name to that module only; the
   flow itself is passed by reference (``module:name``), not copied.
-- ``mark_suspension_requested``: tells the engine that the run suspends itself on purpose, so
-  it ends the process without marking the run crashed (what ``suspend_flow_run`` does).
+- ``suspend_for_input``: what ``suspend_flow_run(wait_for_input=...)`` does, with a state named
+  after what the run waits for and a keyset that does not depend on that name; it proposes the
+  state itself (``propose_state_sync``), marks the suspension as requested so the engine ends
+  the process without calling the run crashed, and gives the form its description through
+  ``RunInput._description``.
+- ``run_flow_run`` and ``temporary_server``: the simulation runs flow runs in its own process
+  and starts a Prefect server of its own.
 """
 
 from __future__ import annotations
@@ -20,9 +25,14 @@ import multiprocessing
 import multiprocessing.context
 import pickle
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
+    from prefect.input.run_input import RunInput
 
 
 class _SpawnAsForkServer:
@@ -84,7 +94,75 @@ def uses_fork_server() -> bool:
     return isinstance(flow_engine.multiprocessing, _SpawnAsForkServer)  # type: ignore[attr-defined]
 
 
-def mark_suspension_requested(flow_run_id: UUID, state: Any) -> None:
+def form_with_description(form: type[RunInput], description: str) -> type[RunInput]:
+    form._description = description
+    return form
+
+
+def suspend_for_input(flow_run_id: UUID, *, name: str, message: str, pause_key: str, keyset_base: str,
+                      form: type[RunInput]) -> dict[str, Any]:
+    """Suspend this run (its process ends) until ``form`` is answered; the answer on a replay.
+
+    The same ``keyset_base`` always maps to the same stored answer: when the run comes back
+    after Submit, proposing the same pause finds the run running and the answer stored.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import Pause
+    from prefect.input.run_input import keyset_from_base_key
+    from prefect.states import Paused
+    from prefect.utilities.engine import propose_state_sync
+
+    keyset = keyset_from_base_key(keyset_base)
+    proposed: State[Any] = Paused(name=name, reschedule=True, pause_key=pause_key, timeout_seconds=None,
+                                  message=message)
+    proposed.state_details.run_input_keyset = {str(k): v for k, v in keyset.items()}
+    with get_client(sync_client=True) as client:
+        state = propose_state_sync(client=client, state=proposed, flow_run_id=flow_run_id)
+        if state.is_running():  # this pause happened before: the answer is stored
+            loaded = cast("RunInput", form.load(keyset, flow_run_id=flow_run_id))
+            return loaded.model_dump(exclude={"metadata"})
+        if not state.is_paused():
+            raise RuntimeError(f"flow run cannot be suspended: {state}")
+        form.save(keyset, flow_run_id=flow_run_id)
     from prefect._flow_run_suspension import mark_flow_run_suspension_requested
 
     mark_flow_run_suspension_requested(flow_run_id, state)
+    raise Pause(state=state)
+
+
+def run_flow_run(flow_obj: Any, flow_run_id: UUID, parameters: dict[str, Any]) -> None:
+    """Run an existing flow run in this process; a suspension just ends the call."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import Pause
+    from prefect.flow_engine import run_flow
+
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(flow_run_id)
+    try:
+        run_flow(flow_obj, flow_run=flow_run, parameters=parameters, return_type="state")
+    except Pause:
+        pass  # suspended: the run is a row on the server until it is resumed
+
+
+@contextmanager
+def temporary_server(database_url: str | None, port: int) -> Iterator[str]:
+    """A Prefect server of our own for the time of the block (its API URL set); Prefect's test
+    harness (a throwaway SQLite database) when ``database_url`` is None."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    if database_url is None:
+        from prefect.testing.utilities import prefect_test_harness
+
+        with prefect_test_harness(server_startup_timeout=120):
+            yield str(PREFECT_API_URL.value())
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: database_url}):
+        server = SubprocessASGIServer(port=port)
+        server.start(timeout=120)
+        try:
+            with temporary_settings({PREFECT_API_URL: server.api_url}):
+                yield server.api_url
+        finally:
+            server.stop()

@@ -16,15 +16,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
-from prefect.exceptions import Pause
-from prefect.input.run_input import RunInput, keyset_from_base_key, run_input_subclass_from_type
+from prefect.input.run_input import RunInput, run_input_subclass_from_type
 from prefect.runtime import flow_run as runtime_flow_run
-from prefect.states import Completed, Paused
-from prefect.utilities.engine import propose_state_sync
+from prefect.states import Completed
 from pydantic import ValidationError
 
 from cdppe.lifecycle import Need, next_phase
-from cdppe.prefect_private import mark_suspension_requested
+from cdppe.prefect_private import form_with_description, suspend_for_input
 from deployments.runs import start_phase_run
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
@@ -94,9 +92,7 @@ def record_command_line(ref: ExerciceRef, need: Need, avenant: int = 0) -> str:
 def _form_class(need: Need, description: str, prefill: dict[str, Any]) -> type[RunInput]:
     base = cast(type[RunInput], run_input_subclass_from_type(form_model(need.answer_type)))
     values = {**form_values(need.answer_type, need.defaults), **prefill}
-    form = cast(type[RunInput], with_initial_data(base, **values))
-    form._description = description
-    return form
+    return form_with_description(cast(type[RunInput], with_initial_data(base, **values)), description)
 
 
 def wait_for_answer(ref: ExerciceRef, need: Need, attempt: int, avenant: int = 0, error: str | None = None,
@@ -116,24 +112,10 @@ def wait_for_answer(ref: ExerciceRef, need: Need, attempt: int, avenant: int = 0
     if error:
         description = f"**Réponse refusée** : {error}\n\n{description}"
     description += f"\n\n_En ligne de commande :_ `{record_command_line(ref, need, avenant)}`"
-    input_cls = _form_class(need, description, typed or {})
-    keyset = keyset_from_base_key(f"cdppe-{pause_key}")
-    message = f"Réponse refusée : {error}" if error else need.waiting_reason
-    proposed: State[Any] = Paused(name=need.waiting_reason[:60], reschedule=True, pause_key=pause_key,
-                                  timeout_seconds=None, message=message)
-    proposed.state_details.run_input_keyset = {str(k): v for k, v in keyset.items()}
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        state = propose_state_sync(client=client, state=proposed, flow_run_id=ctx.flow_run.id)
-        if state.is_running():  # this pause happened before: the answer is stored
-            loaded = cast(RunInput, input_cls.load(keyset, flow_run_id=ctx.flow_run.id))
-            return loaded.model_dump(exclude={"metadata"})
-        if not state.is_paused():
-            raise RuntimeError(f"flow run cannot be suspended: {state}")
-        input_cls.save(keyset, flow_run_id=ctx.flow_run.id)
-    mark_suspension_requested(ctx.flow_run.id, state)
-    raise Pause(state=state)
+    return suspend_for_input(ctx.flow_run.id, name=need.waiting_reason[:60], pause_key=pause_key,
+                             message=f"Réponse refusée : {error}" if error else need.waiting_reason,
+                             keyset_base=f"cdppe-{pause_key}",
+                             form=_form_class(need, description, typed or {}))
 
 
 def refusal_of(exc: ValidationError) -> str:

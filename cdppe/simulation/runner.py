@@ -205,16 +205,9 @@ class FlowBackend:
         return self._deployment
 
     def _execute(self, flow_obj: Any, flow_run_id: Any, parameters: dict[str, Any]) -> None:
-        from prefect.client.orchestration import get_client
-        from prefect.exceptions import Pause
-        from prefect.flow_engine import run_flow
+        from cdppe.prefect_private import run_flow_run
 
-        with get_client(sync_client=True) as client:
-            flow_run = client.read_flow_run(flow_run_id)
-        try:
-            run_flow(flow_obj, flow_run=flow_run, parameters=parameters, return_type="state")
-        except Pause:
-            pass  # suspended: the run is a row on the server until it is resumed
+        run_flow_run(flow_obj, flow_run_id, parameters)
         self.counters.flow_runs += 1
 
     def open_avenant(self, request: AmendmentRequest, day: date) -> None:
@@ -272,10 +265,10 @@ def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
         PREFECT_API_URL,
         PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_DATABASE_CONNECTION_URL,
         temporary_settings,
     )
 
+    from cdppe.prefect_private import temporary_server
     from cdppe.prefect_server import local_server_settings, own_server_client_settings
 
     with ExitStack() as stack:
@@ -283,21 +276,8 @@ def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
         own_server = not url
         if own_server:
             stack.enter_context(local_server_settings())
-        if not url and server_database_url is None:
-            from prefect.testing.utilities import prefect_test_harness
-
-            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
-            url = PREFECT_API_URL.value()
-        elif not url:
-            from prefect.server.api.server import SubprocessASGIServer
-
-            stack.enter_context(temporary_settings(
-                {PREFECT_SERVER_DATABASE_CONNECTION_URL: server_database_url}))
-            server = SubprocessASGIServer(port=free_port())
-            server.start(timeout=120)
-            stack.callback(server.stop)
-            stack.enter_context(temporary_settings({PREFECT_API_URL: server.api_url}))
-            url = server.api_url
+        if not url:
+            url = stack.enter_context(temporary_server(server_database_url, free_port()))
         fast: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
                                 PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED: False}
         if str(url).startswith(("http://127.0.0.1:", "http://localhost:")):

@@ -108,3 +108,23 @@ def test_a_module_flow_pickles_by_reference_and_keeps_its_annotations() -> None:
         assert cloudpickle.loads(cloudpickle.dumps(renamed)).name == "autre"
     finally:
         copyreg.dispatch_table.pop(Flow)
+
+
+def test_the_suspension_helpers_are_where_we_take_them() -> None:
+    """``suspend_for_input`` proposes its own Paused state and gives forms their description."""
+    from prefect.input.run_input import RunInput, keyset_from_base_key
+    from prefect.utilities.engine import propose_state_sync
+
+    assert set(keyset_from_base_key("cdppe-x")) == {"description", "response", "schema"}
+    assert {"client", "state", "flow_run_id"} <= set(inspect.signature(propose_state_sync).parameters)
+    assert "cls._description" in inspect.getsource(RunInput.save)
+
+
+def test_the_simulation_server_helpers_exist() -> None:
+    from prefect.flow_engine import run_flow
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.testing.utilities import prefect_test_harness
+
+    assert {"flow", "flow_run", "parameters", "return_type"} <= set(inspect.signature(run_flow).parameters)
+    assert all(hasattr(SubprocessASGIServer, name) for name in ("start", "stop", "api_url"))
+    assert "server_startup_timeout" in inspect.signature(prefect_test_harness).parameters

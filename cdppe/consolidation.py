@@ -150,10 +150,6 @@ class FicheConsolidation:
     created_by_avenant: int | None = None
 
     @property
-    def etat_total(self) -> Decimal:
-        return sum((f.current for f in self.etat.values()), ZERO)
-
-    @property
     def figures(self) -> list[Figure]:
         return [*self.etat.values(), self.departement]
 
@@ -176,13 +172,6 @@ class ExerciceConsolidation:
     @property
     def departement_share(self) -> Decimal:
         return sum((f.current for s, f in self.envelopes.items() if s is not FundingSource.ONDAM), ZERO)
-
-    @property
-    def changed_figures(self) -> list[Figure]:
-        out = [f for f in self.envelopes.values() if f.changes]
-        for fiche in self.fiches:
-            out.extend(f for f in fiche.figures if f.changes)
-        return out
 
 
 @dataclass

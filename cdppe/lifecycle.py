@@ -65,10 +65,6 @@ class Need:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-def exercice_label(contract: Contract, exercice: Exercice, dept_name: str) -> str:
-    return f"{dept_name} {exercice.year}"
-
-
 def expected_signatories(exercice: Exercice) -> list[SignatoryRole]:
     roles = [SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT]
     if exercice.budget_controller_required:
@@ -507,7 +503,3 @@ def phase_completion_date(session: Session, exercice: Exercice, phase: Phase,
         return rep.transmitted_on if rep else None
     return None
 
-
-def phase_states(session: Session, exercice_id: int) -> list[PhaseState]:
-    return list(session.exec(select(PhaseState).where(PhaseState.exercice_id == exercice_id)
-                             .order_by(col(PhaseState.avenant_number), col(PhaseState.id))))

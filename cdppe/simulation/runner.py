@@ -86,7 +86,6 @@ class Backend(Protocol):
     def complete_phase(self, contract_key: str, year: int, phase: Phase) -> None: ...
     def open_avenant(self, request: AmendmentRequest, day: date) -> None: ...
     def finish_avenant(self, request: AmendmentRequest, day: date) -> None: ...
-    def close(self) -> None: ...
 
 
 def _ids(session: Session, contract_key: str, year: int) -> tuple[Contract, Exercice]:
@@ -141,9 +140,6 @@ class PlainBackend:
                                                              Amendment.number == number)).one()
             apply_signed_amendment(session, exercice, amendment)
         self._finish(request.contract, request.year, Phase.AMENDMENT, number)
-
-    def close(self) -> None:
-        pass
 
 
 class FlowBackend:
@@ -239,9 +235,6 @@ class FlowBackend:
             run = start_phase_run(request.contract, request.year, phase, number, tags)
             self._execute(PHASE_FLOWS[phase], run.id,
                           {"contract": request.contract, "year": request.year, "avenant": number})
-
-    def close(self) -> None:
-        pass
 
 
 def free_port() -> int:
@@ -418,7 +411,6 @@ def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestra
                         backend.counters.phases_completed += 1
                 if on_day is not None:
                     on_day(day, index + 1, total)
-            backend.close()
     finally:
         loop.close()
         sink.stop()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cdppe.deadlines import ExerciceSnapshot
+from cdppe.cycle import ExerciceSnapshot
 from cdppe.fiche_numbers import parse_fiche_number
 from cdppe.money import ZERO, money_str
 from models import (
@@ -20,9 +20,10 @@ from models import (
     MoneyLine,
     OdpeReview,
     Payment,
+    PhaseState,
     Signature,
 )
-from models.enums import FundingSource, Payer, SignatoryRole
+from models.enums import Payer, Phase, PhaseStatus
 
 
 class ContractNotFoundError(LookupError):
@@ -107,22 +108,27 @@ def contract_summary(session: Session, contract: Contract) -> dict[str, Any]:
     }
 
 
-def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice) -> ExerciceSnapshot:
-    """Plans and recorded steps of the contract itself (avenant 0) for one exercice."""
+def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
+                      avenant: int = 0) -> ExerciceSnapshot:
+    """The facts of one exercice (the contract's, or avenant n° ``avenant``'s deliberation and
+    signatures): the one read the state machine (``cdppe.cycle``) works from."""
+    ex_id = exercice.id
     delib = session.exec(select(Deliberation).where(
-        Deliberation.exercice_id == exercice.id, Deliberation.avenant_number == 0,
+        Deliberation.exercice_id == ex_id, Deliberation.avenant_number == avenant,
         Deliberation.subject == "contract")).first()
     signatures = session.exec(select(Signature).where(
-        Signature.exercice_id == exercice.id, Signature.avenant_number == 0)).all()
-    payments = session.exec(select(Payment).where(Payment.exercice_id == exercice.id)).all()
-    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == exercice.id)).first()
-    report = session.exec(select(ExecutionReport).where(
-        ExecutionReport.exercice_id == exercice.id)).first()
-    expected = {SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT}
-    if exercice.budget_controller_required:
-        expected.add(SignatoryRole.BUDGET_CONTROLLER)
-    sources = {s for s, amount in ((FundingSource.BOP304, exercice.bop304),
-                                   (FundingSource.FIR, exercice.fir)) if amount > ZERO}
+        Signature.exercice_id == ex_id, Signature.avenant_number == avenant)).all()
+    payments = session.exec(select(Payment).where(Payment.exercice_id == ex_id)).all()
+    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == ex_id)).first()
+    report = session.exec(select(ExecutionReport).where(ExecutionReport.exercice_id == ex_id)).first()
+    states = {s.phase: s for s in session.exec(select(PhaseState).where(
+        PhaseState.exercice_id == ex_id, PhaseState.avenant_number == avenant))}
+    planned = exercice.expected_payments
+    diagnosis = states.get(Phase.DIAGNOSIS) if avenant == 0 else None
+    draft_sent_on = None  # the diagnosis completed: the draft contract went out
+    if diagnosis is not None and diagnosis.status is PhaseStatus.COMPLETED:
+        draft_sent_on = diagnosis.completed_on or (
+            diagnosis.completed_at.date() if diagnosis.completed_at else None)
     return ExerciceSnapshot(
         contract_key=contract.key,
         departement_code=contract.departement_code,
@@ -131,11 +137,19 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice) 
         planned_signature=exercice.planned_signature,
         deliberation_session=delib.session_date if delib else None,
         acknowledgement_date=delib.acknowledgement_date if delib else None,
-        signatories_expected=frozenset(expected),
+        signatories_expected=frozenset(exercice.expected_signatories),
         signed={s.role: s.signed_on for s in signatures},
-        payments_expected=frozenset(sources),
+        payments_expected=frozenset(planned),
         payments_received={p.source: p.received_on for p in payments},
         odpe_session=odpe.session_date if odpe else None,
         report_transmitted_on=report.transmitted_on if report else None,
         terminated_on=exercice.terminated_on,
+        draft_sent_on=draft_sent_on,
+        avenant=avenant,
+        phase_status={phase: state.status for phase, state in states.items()},
+        diagnosis_agreed=Phase.DIAGNOSIS in states and "agreed_on" in states[Phase.DIAGNOSIS].data,
+        deliberation_number=delib.number if delib else None,
+        payments_planned=planned,
+        report_recorded=report is not None,
+        amendment_decided=Phase.AMENDMENT in states and "avenant_needed" in states[Phase.AMENDMENT].data,
     )

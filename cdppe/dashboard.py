@@ -25,7 +25,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cdppe import cycle
 from cdppe.catalogue import UnknownGenerationError, load_catalogue
+from cdppe.cycle import ExerciceSnapshot
 from cdppe.dates import format_date_fr
 from cdppe.deadlines import compute_deadlines
 from cdppe.documents.context import attainment
@@ -41,7 +43,7 @@ from models import (
     Payment,
     PhaseState,
 )
-from models.enums import PHASE_ORDER, FundingSource, Phase, PhaseStatus, SignatoryRole
+from models.enums import FundingSource, Phase, PhaseStatus
 
 DASHBOARD_KEY = "cdppe-tableau-de-bord-national"
 OBJECTIVES_KEY = "cdppe-objectifs-obligatoires"
@@ -132,32 +134,10 @@ OBJECTIVE_COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def _waiting_on(session: Session, exercice: Exercice, phase: Phase | None,
-                snap: Any) -> str:
-    """Who has to act for the current phase (read only)."""
-    if phase is None:
-        return "—"
-    if phase is Phase.DIAGNOSIS:
-        return "les trois parties (Préfet, ARS, Département)"
-    if phase is Phase.DELIBERATION:
-        if snap.deliberation_session is not None and snap.acknowledgement_date is None:
-            return "la préfecture (accusé de réception @ctes)"
-        return "le Département (conseil départemental)"
-    if phase is Phase.SIGNATURE:
-        missing = [r for r in (SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT,
-                               SignatoryRole.BUDGET_CONTROLLER)
-                   if r in snap.signatories_expected and r not in snap.signed]
-        return ", ".join(r.label for r in missing) or "—"
-    if phase is Phase.CREDIT_PAYMENT:
-        who = {FundingSource.BOP304: "le Préfet (BOP 304)", FundingSource.FIR: "l'ARS (FIR)"}
-        missing_pay = [who[s] for s in (FundingSource.BOP304, FundingSource.FIR)
-                       if s in snap.payments_expected and s not in snap.payments_received]
-        return ", ".join(missing_pay) or "—"
-    if phase is Phase.ODPE_REVIEW:
-        return "l'ODPE"
-    if phase is Phase.EXECUTION_REPORT:
-        return "le Département (rapport d'exécution)"
-    return "les trois parties (décision sur l'avenant)"
+def _waiting_on(snap: ExerciceSnapshot, phase: Phase | None) -> str:
+    """Who has to act for the current phase (the state machine's answer)."""
+    waiting = cycle.waiting_for(snap, phase) if phase is not None else None
+    return waiting.who if waiting is not None and waiting.who else "—"
 
 
 def exercice_rows(session: Session, as_of: date) -> list[ExerciceRow]:
@@ -179,8 +159,7 @@ def exercice_rows(session: Session, as_of: date) -> list[ExerciceRow]:
     for ex, contract in pairs:
         assert ex.id is not None
         ex_states = states.get(ex.id, {})
-        phase = next((p for p in PHASE_ORDER if (st := ex_states.get(p)) is None
-                      or st.status not in (PhaseStatus.COMPLETED, PhaseStatus.SKIPPED)), None)
+        phase = cycle.current_phase({p: st.status for p, st in ex_states.items()})
         state = ex_states.get(phase) if phase else None
         if ex.terminated_on is not None:
             waiting = f"contrat dénoncé le {format_date_fr(ex.terminated_on)}"
@@ -202,7 +181,7 @@ def exercice_rows(session: Session, as_of: date) -> list[ExerciceRow]:
             departement_name=names.get(contract.departement_code, contract.departement_code),
             contract_key=contract.key, generation=contract.generation, year=ex.year,
             phase=phase.label if phase else "cycle terminé", waiting=waiting,
-            waiting_on=_waiting_on(session, ex, phase, snap) if ex.terminated_on is None else "—",
+            waiting_on=_waiting_on(snap, phase) if ex.terminated_on is None else "—",
             next_deadline=nxt.label if nxt else "—", next_deadline_date=nxt.due_date if nxt else None,
             overdue_count=len(overdue),
             overdue="; ".join(f"{d.label} ({format_date_fr(d.due_date)})" for d in overdue),

@@ -6,7 +6,7 @@ snapshot after any date changes recomputes them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -21,8 +21,9 @@ from cdppe.calendar_rules import (
     termination_deadline,
 )
 from cdppe.campaigns import Campaign, CampaignDate, load_campaign
+from cdppe.cycle import ExerciceSnapshot
 from cdppe.dates import format_date_fr as _format_date_fr
-from models.enums import FundingSource, SignatoryRole
+from models.enums import FundingSource
 
 format_date_fr = lru_cache(maxsize=8192)(_format_date_fr)  # babel is slow; dates repeat
 
@@ -39,34 +40,6 @@ def calendar_code(departement_code: str | None) -> str | None:
 
 PAYMENT_EXPECTED_DAYS = 60
 ODPE_BEFORE_REPORT_DAYS = 30
-
-
-@dataclass(frozen=True)
-class ExerciceSnapshot:
-    """What is known of one exercice: plans and recorded steps."""
-
-    contract_key: str
-    departement_code: str
-    year: int
-    planned_council_session: date | None = None
-    planned_signature: date | None = None
-    deliberation_session: date | None = None
-    acknowledgement_date: date | None = None
-    signatories_expected: frozenset[SignatoryRole] = frozenset(
-        {SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT})
-    signed: dict[SignatoryRole, date] = field(default_factory=dict)
-    payments_expected: frozenset[FundingSource] = frozenset({FundingSource.BOP304, FundingSource.FIR})
-    payments_received: dict[FundingSource, date] = field(default_factory=dict)
-    odpe_session: date | None = None
-    report_transmitted_on: date | None = None
-    terminated_on: date | None = None
-    draft_sent_on: date | None = None  # diagnosis completed: the draft contract went out
-
-    @property
-    def effective_date(self) -> date | None:
-        if self.signatories_expected and self.signatories_expected <= set(self.signed):
-            return max(self.signed[r] for r in self.signatories_expected)
-        return None
 
 
 @dataclass(frozen=True)
@@ -246,22 +219,3 @@ def compute_deadlines(snap: ExerciceSnapshot, campaign: Campaign | None | object
             f"31 décembre {snap.year} (article 6) ; date fixe, non reportée.", None,
             recipient_role="all", escalate=False))
     return sorted(out, key=lambda d: (d.due_date, d.kind))
-
-
-def step_recorded(kind: str, snap: ExerciceSnapshot) -> bool:
-    """Whether the step a deadline of ``kind`` waits for is recorded in ``snap``."""
-    base, _, detail = kind.partition(":")
-    if base in ("convocation", "deliberation"):
-        return snap.deliberation_session is not None
-    if base == "campaign_draft":
-        return (snap.draft_sent_on is not None or snap.deliberation_session is not None
-                or bool(snap.signed))
-    if base == "signature":
-        return any(role.value == detail for role in snap.signed)
-    if base == "payment":
-        return any(source.value == detail for source in snap.payments_received)
-    if base == "odpe":
-        return snap.odpe_session is not None
-    if base == "report":
-        return snap.report_transmitted_on is not None
-    return False

@@ -8,6 +8,7 @@ relies on UNIQUE constraints so a payment is never recorded twice.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +16,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from cdppe import cycle
 from cdppe.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
+from cdppe.contracts import exercice_snapshot
+from cdppe.cycle import ExerciceSnapshot, Waiting
 from cdppe.dates import format_date_fr, utcnow
 from cdppe.documents import generate_step_documents
 from cdppe.money import ZERO, MoneyError, format_eur, to_money
@@ -45,7 +49,7 @@ from models.answers import (
     ReportAnswer,
     SignatureAnswer,
 )
-from models.enums import PHASE_ORDER, FundingSource, Phase, PhaseStatus, SignatoryRole
+from models.enums import PHASE_ORDER, Phase, PhaseStatus, SignatoryRole
 
 
 class AnswerRefusedError(ValueError):
@@ -63,18 +67,6 @@ class Need:
     description: str
     answer_type: type[Answer]
     defaults: dict[str, Any] = field(default_factory=dict)
-
-
-def expected_signatories(exercice: Exercice) -> list[SignatoryRole]:
-    roles = [SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT]
-    if exercice.budget_controller_required:
-        roles.append(SignatoryRole.BUDGET_CONTROLLER)
-    return roles
-
-
-def expected_payments(exercice: Exercice) -> dict[FundingSource, Any]:
-    return {s: a for s, a in ((FundingSource.BOP304, exercice.bop304),
-                              (FundingSource.FIR, exercice.fir)) if a > ZERO}
 
 
 def get_phase_state(session: Session, exercice_id: int, phase: Phase, avenant: int = 0) -> PhaseState:
@@ -107,13 +99,9 @@ def next_phase(phase: Phase, avenant: int = 0) -> Phase | None:
 
 def current_phase(session: Session, exercice_id: int) -> Phase | None:
     """The first phase of the contract cycle not completed yet (None when all are)."""
-    states = {s.phase: s for s in session.exec(select(PhaseState).where(
-        PhaseState.exercice_id == exercice_id, PhaseState.avenant_number == 0))}
-    for phase in PHASE_ORDER:
-        state = states.get(phase)
-        if state is None or state.status not in (PhaseStatus.COMPLETED, PhaseStatus.SKIPPED):
-            return phase
-    return None
+    states = session.exec(select(PhaseState).where(
+        PhaseState.exercice_id == exercice_id, PhaseState.avenant_number == 0))
+    return cycle.current_phase({s.phase: s.status for s in states})
 
 
 def _deliberation(session: Session, exercice_id: int, avenant: int) -> Deliberation | None:
@@ -133,83 +121,89 @@ def _what(avenant: int) -> str:
 
 
 def next_need(session: Session, exercice: Exercice, phase: Phase, avenant: int = 0) -> Need | None:
-    """What the phase still waits for, from the recorded rows only; None when it can complete."""
-    assert exercice.id is not None
-    ex_id = exercice.id
-    what = _what(avenant)
-    if phase is Phase.DIAGNOSIS:
-        if "agreed_on" in get_phase_state(session, ex_id, phase).data:
-            return None
-        return Need(phase, "diagnosis", "diagnosis", "En attente du diagnostic partagé",
-                    "Les trois parties valident le diagnostic territorial partagé ; les fiches "
-                    "action et le plan d'action sont joints à cette étape.", DiagnosisAnswer)
-    if phase is Phase.DELIBERATION:
-        delib = _deliberation(session, ex_id, avenant)
-        if delib is None:
-            planned = exercice.planned_council_session
-            defaults: dict[str, Any] = {"session_date": planned} if planned and avenant == 0 else {}
-            return Need(phase, "deliberation", f"deliberation-{avenant}", "En attente de délibération",
-                        f"Séance du conseil départemental approuvant {what} : date de convocation "
-                        f"(au moins {CONVOCATION_NOTICE_DAYS} jours avant), date de séance, numéro "
-                        "et vote.", DeliberationAnswer, defaults)
-        if delib.acknowledgement_date is None:
-            return Need(phase, "acknowledgement", f"acknowledgement-{avenant}",
-                        "En attente de l'accusé de réception @ctes",
-                        f"La délibération n° {delib.number} du {format_date_fr(delib.session_date)} "
-                        "devient exécutoire à réception par la préfecture (@ctes). Sans cette date, "
-                        "la signature ne s'ouvre pas.", AcknowledgementAnswer)
-        return None
-    if phase is Phase.SIGNATURE:
-        expected = expected_signatories(exercice)
-        signed = _signatures(session, ex_id, avenant)
-        missing = [r for r in expected if r not in signed]
-        if not missing:
-            return None
-        who = ", ".join(r.label for r in missing)
-        return Need(phase, "signature", f"signature-{avenant}-{len(signed)}",
-                    f"En attente de signature ({len(signed)}/{len(expected)})",
-                    f"Signatures manquantes pour {what} : {who}. Une signature donnée sur papier "
-                    "ou dans un autre outil est enregistrée avec sa date et le scan signé : déposez "
-                    f"le PDF sur {get_settings().documents_url.rstrip('/')}/televersement, puis "
-                    "collez la référence affichée dans le dernier champ.",
-                    SignatureAnswer, {"role": missing[0]})
-    if phase is Phase.CREDIT_PAYMENT:
-        paid = {p.source for p in session.exec(select(Payment).where(Payment.exercice_id == ex_id))}
-        expected_pay = expected_payments(exercice)
-        missing_sources = [s for s in expected_pay if s not in paid]
-        if not missing_sources:
-            return None
-        source = missing_sources[0]
-        return Need(phase, "payment", f"payment-{source.value}",
-                    f"En attente du versement {source.label} ({len(paid)}/{len(expected_pay)})",
-                    f"Montant notifié et date de réception du versement {source.label} "
-                    f"(prévu : {format_eur(expected_pay[source])}).", PaymentAnswer,
-                    {"source": source, "notified_amount": f"{expected_pay[source]:.2f}"})
-    if phase is Phase.ODPE_REVIEW:
-        if session.exec(select(OdpeReview).where(OdpeReview.exercice_id == ex_id)).first():
-            return None
-        return Need(phase, "odpe", "odpe", "En attente de l'avis de l'ODPE",
-                    "Date de la séance de l'observatoire départemental de la protection de "
-                    "l'enfance et son avis sur le projet de rapport d'exécution.", OdpeAnswer)
-    if phase is Phase.EXECUTION_REPORT:
-        if session.exec(select(ExecutionReport).where(ExecutionReport.exercice_id == ex_id)).first():
-            return None
-        due = exercice.report_due_date
-        due_text = f" au plus tard le {format_date_fr(due)}" if due else ""
-        return Need(phase, "report", "report", "En attente du rapport d'exécution",
-                    f"Adoption conjointe, délibération et transmission du rapport{due_text} "
-                    "(un an après la dernière signature).", ReportAnswer)
-    if phase is Phase.AMENDMENT:
-        if avenant:  # a signed avenant is applied: nobody is asked anything
-            return None
-        if "avenant_needed" in get_phase_state(session, ex_id, phase).data:
-            return None
-        return Need(phase, "amendment_decision", "amendment-decision",
-                    "En attente de la décision sur l'avenant",
-                    "Un avenant annuel est-il nécessaire (montants, report de crédits, "
-                    "fongibilité) ? Les avenants s'ouvrent par le déploiement « avenant ».",
-                    AmendmentDecisionAnswer)
-    raise ValueError(f"phase inconnue : {phase}")
+    """What the phase still waits for (``cdppe.cycle.waiting_for`` on the recorded facts), with
+    the form and the French words a person reads; None when it can complete."""
+    contract = session.get(Contract, exercice.contract_id)
+    assert contract is not None
+    facts = exercice_snapshot(session, contract, exercice, avenant)
+    waiting = cycle.waiting_for(facts, phase)
+    return None if waiting is None else NEEDS[waiting.kind](facts, exercice, waiting)
+
+
+def _diagnosis_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    return Need(w.phase, w.kind, w.key, "En attente du diagnostic partagé",
+                "Les trois parties valident le diagnostic territorial partagé ; les fiches "
+                "action et le plan d'action sont joints à cette étape.", DiagnosisAnswer)
+
+
+def _deliberation_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    planned = exercice.planned_council_session
+    defaults: dict[str, Any] = {"session_date": planned} if planned and facts.avenant == 0 else {}
+    return Need(w.phase, w.kind, w.key, "En attente de délibération",
+                f"Séance du conseil départemental approuvant {_what(facts.avenant)} : date de "
+                f"convocation (au moins {CONVOCATION_NOTICE_DAYS} jours avant), date de séance, "
+                "numéro et vote.", DeliberationAnswer, defaults)
+
+
+def _acknowledgement_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    assert facts.deliberation_session is not None
+    return Need(w.phase, w.kind, w.key, "En attente de l'accusé de réception @ctes",
+                f"La délibération n° {facts.deliberation_number} du "
+                f"{format_date_fr(facts.deliberation_session)} devient exécutoire à réception par "
+                "la préfecture (@ctes). Sans cette date, la signature ne s'ouvre pas.",
+                AcknowledgementAnswer)
+
+
+def _signature_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    missing = facts.missing_signatories
+    return Need(w.phase, w.kind, w.key,
+                f"En attente de signature ({len(facts.signed)}/{len(facts.signatories_expected)})",
+                f"Signatures manquantes pour {_what(facts.avenant)} : {w.who}. Une signature donnée "
+                "sur papier ou dans un autre outil est enregistrée avec sa date et le scan signé : "
+                f"déposez le PDF sur {get_settings().documents_url.rstrip('/')}/televersement, puis "
+                "collez la référence affichée dans le dernier champ.",
+                SignatureAnswer, {"role": missing[0]})
+
+
+def _payment_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    source = facts.missing_payments[0]
+    amount = facts.payments_planned[source]
+    return Need(w.phase, w.kind, w.key,
+                f"En attente du versement {source.label} "
+                f"({len(facts.payments_received)}/{len(facts.payments_planned)})",
+                f"Montant notifié et date de réception du versement {source.label} "
+                f"(prévu : {format_eur(amount)}).", PaymentAnswer,
+                {"source": source, "notified_amount": f"{amount:.2f}"})
+
+
+def _odpe_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    return Need(w.phase, w.kind, w.key, "En attente de l'avis de l'ODPE",
+                "Date de la séance de l'observatoire départemental de la protection de "
+                "l'enfance et son avis sur le projet de rapport d'exécution.", OdpeAnswer)
+
+
+def _report_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    due = exercice.report_due_date
+    due_text = f" au plus tard le {format_date_fr(due)}" if due else ""
+    return Need(w.phase, w.kind, w.key, "En attente du rapport d'exécution",
+                f"Adoption conjointe, délibération et transmission du rapport{due_text} "
+                "(un an après la dernière signature).", ReportAnswer)
+
+
+def _amendment_decision_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    return Need(w.phase, w.kind, w.key, "En attente de la décision sur l'avenant",
+                "Un avenant annuel est-il nécessaire (montants, report de crédits, "
+                "fongibilité) ? Les avenants s'ouvrent par le déploiement « avenant ».",
+                AmendmentDecisionAnswer)
+
+
+# Answer kind (``cdppe.cycle.Waiting.kind``) -> the form and words of that need.
+NEEDS: dict[str, Callable[[ExerciceSnapshot, Exercice, Waiting], Need]] = {
+    "diagnosis": _diagnosis_need, "deliberation": _deliberation_need,
+    "acknowledgement": _acknowledgement_need, "signature": _signature_need,
+    "payment": _payment_need, "odpe": _odpe_need, "report": _report_need,
+    "amendment_decision": _amendment_decision_need,
+}
 
 
 def _not_future(day: date, as_of: date, label: str) -> None:
@@ -312,7 +306,7 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
         delib = _deliberation(session, ex_id, avenant)
         if delib is None or delib.acknowledgement_date is None:
             raise AnswerRefusedError("la délibération n'est pas encore exécutoire : pas de signature.")
-        if answer.role not in expected_signatories(exercice):
+        if answer.role not in exercice.expected_signatories:
             raise AnswerRefusedError(f"{answer.role.label} ne signe pas ce contrat.")
         if answer.role in _signatures(session, ex_id, avenant):
             raise AnswerRefusedError(f"{answer.role.label} a déjà signé : signature déjà enregistrée.")
@@ -333,7 +327,7 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
         session.flush()
         signed = _signatures(session, ex_id, avenant)
         summary = f"Signé par {answer.role.label} le {format_date_fr(answer.signed_on)}"
-        if all(r in signed for r in expected_signatories(exercice)):
+        if all(r in signed for r in exercice.expected_signatories):
             effective = max(s.signed_on for s in signed.values())
             if avenant == 0:
                 exercice.effective_date = effective
@@ -349,7 +343,7 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
                 session.add(amendment)
                 summary += f" ; avenant n° {avenant} en vigueur le {format_date_fr(effective)}"
     elif isinstance(answer, PaymentAnswer):
-        planned = expected_payments(exercice)
+        planned = exercice.expected_payments
         if answer.source not in planned:
             raise AnswerRefusedError(f"aucun versement {answer.source.label} n'est prévu.")
         if session.exec(select(Payment).where(Payment.exercice_id == ex_id,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cdppe.contracts import exercice_snapshot
+from cdppe.cycle import phases_done
 from cdppe.dates import format_date_fr
 from cdppe.deadlines import compute_deadlines
 from cdppe.document_server import document_link
@@ -101,8 +102,7 @@ def plan_action_table(session: Session, contract: Contract, exercice: Exercice) 
 def exercice_progress(session: Session, exercice_id: int) -> tuple[float, str]:
     states = {s.phase: s for s in session.exec(select(PhaseState).where(
         PhaseState.exercice_id == exercice_id, PhaseState.avenant_number == 0))}
-    done = sum(1 for p in PHASE_ORDER
-               if states.get(p) and states[p].status in (PhaseStatus.COMPLETED, PhaseStatus.SKIPPED))
+    done = phases_done({p: s.status for p, s in states.items()})
     waiting = next((s.waiting_reason for p in PHASE_ORDER if (s := states.get(p))
                     and s.status is PhaseStatus.WAITING), None)
     text = f"{done}/{len(PHASE_ORDER)} phases terminées"

@@ -75,6 +75,20 @@ class ExerciceBase(SQLModel):
     planned_signature: date | None = None
     budget_controller_required: bool = False
 
+    @property
+    def expected_signatories(self) -> list[SignatoryRole]:
+        """Who signs the contract (and each avenant) of this exercice, in the order asked."""
+        roles = [SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT]
+        if self.budget_controller_required:
+            roles.append(SignatoryRole.BUDGET_CONTROLLER)
+        return roles
+
+    @property
+    def expected_payments(self) -> dict[FundingSource, Decimal]:
+        """The State credits paid to the Département this exercice (ONDAM is not a payment)."""
+        return {source: amount for source, amount in ((FundingSource.BOP304, self.bop304),
+                                                      (FundingSource.FIR, self.fir)) if amount > 0}
+
 
 class Exercice(ExerciceBase, table=True):
     __table_args__ = (UniqueConstraint("contract_id", "year"),)

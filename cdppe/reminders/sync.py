@@ -20,10 +20,11 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from cdppe.contracts import exercice_snapshot
+from cdppe.cycle import ExerciceSnapshot, step_recorded
 from cdppe.dates import utcnow
-from cdppe.deadlines import DeadlineSpec, ExerciceSnapshot, compute_deadlines, escalates, step_recorded
-from models import Contract, Deadline, Exercice, PhaseState
-from models.enums import DeadlineStatus, Phase, PhaseStatus
+from cdppe.deadlines import DeadlineSpec, compute_deadlines, escalates
+from models import Contract, Deadline, Exercice
+from models.enums import DeadlineStatus
 
 
 @dataclass
@@ -42,18 +43,9 @@ class SyncResult:
 
 def snapshot_for(session: Session, exercice: Exercice, contract: Contract | None = None,
                  ) -> ExerciceSnapshot:
-    """The exercice snapshot, plus the completed diagnosis (the draft contract went out)."""
     contract = contract or session.get(Contract, exercice.contract_id)
     assert contract is not None
-    snap = exercice_snapshot(session, contract, exercice)
-    diagnosis = session.exec(select(PhaseState).where(
-        PhaseState.exercice_id == exercice.id, PhaseState.avenant_number == 0,
-        PhaseState.phase == Phase.DIAGNOSIS, PhaseState.status == PhaseStatus.COMPLETED)).first()
-    if diagnosis is not None:
-        done_on = diagnosis.completed_on or (
-            diagnosis.completed_at.date() if diagnosis.completed_at else None)
-        snap = dataclasses.replace(snap, draft_sent_on=done_on)
-    return snap
+    return exercice_snapshot(session, contract, exercice)
 
 
 def _apply(row: Deadline, spec: DeadlineSpec, status: DeadlineStatus) -> bool:

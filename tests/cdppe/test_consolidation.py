@@ -20,7 +20,7 @@ from cdppe.contract_io import read_contract_file
 from cdppe.dates import utcnow
 from cdppe.documents.consolidated import generate_consolidated_document
 from cdppe.importer import import_contract
-from cdppe.lifecycle import expected_signatories, record_answer
+from cdppe.lifecycle import record_answer
 from cdppe.money import format_eur
 from cdppe.reminders import sender
 from cdppe.settings import get_settings
@@ -43,7 +43,7 @@ def sign_avenant(session: Session, contract: Contract, ex: Exercice, number: int
     record_answer(session, contract, ex, Phase.DELIBERATION, AcknowledgementAnswer(
         acknowledgement_date=start + timedelta(days=16), answered_by=WHO), as_of, avenant=number)
     last = start
-    for i, role in enumerate(expected_signatories(ex)):
+    for i, role in enumerate(ex.expected_signatories):
         last = start + timedelta(days=20 + i)
         record_answer(session, contract, ex, Phase.SIGNATURE, SignatureAnswer(
             role=role, signatory_name=f"Signataire {role.value}", signed_on=last, answered_by=WHO),

@@ -28,7 +28,7 @@ from models import (
     Payment,
 )
 from models.amendment_request import AmendmentRequest
-from models.enums import AmendmentPart, FundingSource, Payer
+from models.enums import AmendmentPart, AmendmentStatus, FundingSource, Payer
 
 
 class AmendmentRefusedError(ValueError):
@@ -215,7 +215,7 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
         return OpenedAmendment(existing.id, existing.number, duplicate=not mine)
     lines, transfers, problems = plan_amendment(session, contract, exercice, request, as_of)
     still_open = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
-                                                      Amendment.status == "open")).first()
+                                                      Amendment.status == AmendmentStatus.OPEN)).first()
     if still_open is not None and still_open.request_key == key:  # opened meanwhile by another run
         assert still_open.id is not None
         return OpenedAmendment(still_open.id, still_open.number, duplicate=True)

@@ -51,7 +51,7 @@ from models import (
     Objective,
     PhaseState,
 )
-from models.enums import FundingSource, Payer, Phase
+from models.enums import AmendmentStatus, FundingSource, Payer, Phase
 
 ENVELOPES = (FundingSource.BOP304, FundingSource.FIR, FundingSource.ONDAM)
 OPENING_KEY = "opening"  # key of the opening record in the diagnosis PhaseState.data
@@ -130,12 +130,11 @@ class AvenantInfo:
 
     @property
     def applied(self) -> bool:
-        return self.status == "signed"
+        return self.status == AmendmentStatus.SIGNED
 
     @property
     def status_label(self) -> str:
-        return {"signed": "signé, appliqué", "open": "en cours, non appliqué",
-                "abandoned": "abandonné"}.get(self.status, self.status)
+        return AmendmentStatus(self.status).label
 
 
 @dataclass
@@ -286,7 +285,7 @@ def consolidate_exercice(session: Session, contract: Contract, ex: Exercice,
     assert ex.id is not None
     amendments = session.exec(select(Amendment).where(Amendment.exercice_id == ex.id)
                               .order_by(col(Amendment.number))).all()
-    signed = [a for a in amendments if a.status == "signed"]
+    signed = [a for a in amendments if a.status == AmendmentStatus.SIGNED]
     initial, origin = _initial_envelopes(session, contract, ex, signed)
     envelopes = {s: Figure(s.label, [Change(initial[s], origin.origin, on=origin.on)]) for s in ENVELOPES}
 

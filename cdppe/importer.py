@@ -44,7 +44,7 @@ from models import (
     PartyMember,
 )
 from models.contract_file import ContractFile, EnvelopeIn, FicheIn, IndicatorIn, MoneyLineIn
-from models.enums import SignatoryRole
+from models.enums import AmendmentStatus, SignatoryRole
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ def _update_envelope(plan: _Plan, ex: Exercice, env: EnvelopeIn) -> None:
         ex.bop304, ex.fir, ex.ondam = new
         return
     signed = sorted(n for n, status, ex_id in plan.amendments.values()
-                    if ex_id == ex.id and status == "signed")
+                    if ex_id == ex.id and status == AmendmentStatus.SIGNED)
     if signed:
         origin = f"fixée par l'avenant n° {signed[-1]} signé"
     elif ex.year in plan.opened_years:

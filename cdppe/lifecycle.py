@@ -49,7 +49,7 @@ from models.answers import (
     ReportAnswer,
     SignatureAnswer,
 )
-from models.enums import PHASE_ORDER, Phase, PhaseStatus, SignatoryRole
+from models.enums import PHASE_ORDER, AmendmentStatus, Phase, PhaseStatus, SignatoryRole
 
 
 class AnswerRefusedError(ValueError):
@@ -339,7 +339,7 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
                 amendment = session.exec(select(Amendment).where(
                     Amendment.exercice_id == ex_id, Amendment.number == avenant)).one()
                 amendment.effective_date = effective
-                amendment.status = "signed"
+                amendment.status = AmendmentStatus.SIGNED
                 session.add(amendment)
                 summary += f" ; avenant n° {avenant} en vigueur le {format_date_fr(effective)}"
     elif isinstance(answer, PaymentAnswer):

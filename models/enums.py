@@ -55,6 +55,19 @@ class PhaseStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class AmendmentStatus(StrEnum):
+    """An avenant: open (being deliberated and signed), signed (applied to the figures), abandoned."""
+
+    OPEN = "open"
+    SIGNED = "signed"
+    ABANDONED = "abandoned"
+
+    @property
+    def label(self) -> str:
+        return {"open": "en cours, non appliqué", "signed": "signé, appliqué",
+                "abandoned": "abandonné"}[self.value]
+
+
 class SignatoryRole(StrEnum):
     PREFET = "prefet"
     ARS = "ars"

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from cdppe.dates import utcnow
 from models.enums import (
     AmendmentPart,
+    AmendmentStatus,
     DeadlineStatus,
     FundingSource,
     Phase,
@@ -133,7 +134,7 @@ class Amendment(SQLModel, table=True):
     exercice_id: int = Field(foreign_key="exercice.id", index=True)
     number: int
     request_key: str = Field(max_length=80, description="Idempotency key of the request")
-    status: str = Field(default="open", description="open | signed | abandoned")
+    status: AmendmentStatus = Field(default=AmendmentStatus.OPEN, sa_type=AutoString)
     decision: str | None = None
     reason: str | None = Field(default=None, sa_type=Text)
     opened_by: str

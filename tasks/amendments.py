@@ -11,6 +11,7 @@ from cdppe.dates import today_paris
 from cdppe.db import session_scope
 from models import Amendment, Contract, Exercice
 from models.amendment_request import AmendmentRequest
+from models.enums import AmendmentStatus
 from tasks.cycle import ExerciceRef
 
 
@@ -36,6 +37,6 @@ def apply_avenant(ref: ExerciceRef, number: int) -> dict[str, str]:
         amendment = session.exec(select(Amendment).where(Amendment.exercice_id == ref.exercice_id,
                                                          Amendment.number == number)).one()
         assert exercice is not None
-        if amendment.status != "signed":
+        if amendment.status != AmendmentStatus.SIGNED:
             raise RuntimeError(f"avenant n° {number} non signé")
         return apply_signed_amendment(session, exercice, amendment)

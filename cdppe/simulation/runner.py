@@ -39,7 +39,7 @@ from cdppe.simulation.actor import Plan, Step, plan_departement
 from cdppe.simulation.generator import scenario_contracts
 from models import Amendment, Contract, Exercice, PhaseState
 from models.amendment_request import AmendmentRequest
-from models.enums import PHASE_ORDER, Phase, PhaseStatus
+from models.enums import PHASE_ORDER, AmendmentStatus, Phase, PhaseStatus
 
 ACTOR = "simulation"
 OWN_FILES = ("cdppe.sqlite", "cdppe.sqlite-wal", "cdppe.sqlite-shm")
@@ -340,7 +340,7 @@ def ready_phases(plan: Plan, year: int) -> tuple[list[Phase], bool]:
             ready.append(phase)
         amendment = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
                                                          Amendment.number == 1)).first()
-        avenant_ready = (amendment is not None and amendment.status == "signed"
+        avenant_ready = (amendment is not None and amendment.status == AmendmentStatus.SIGNED
                          and states.get((Phase.AMENDMENT, 1)) is not PhaseStatus.COMPLETED)
     return ready, avenant_ready
 

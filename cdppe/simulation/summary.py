@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, col
 
 from models import Amendment, Deadline, Exercice, GeneratedDocument, OutboxEmail, PhaseState
-from models.enums import PHASE_ORDER, DeadlineStatus, OutboxStatus, PhaseStatus
+from models.enums import PHASE_ORDER, AmendmentStatus, DeadlineStatus, OutboxStatus, PhaseStatus
 
 
 @dataclass
@@ -60,7 +60,7 @@ def summarize(engine: Engine, year: int, last_day: date, mail_dir: Path, flow_ru
         exercices = _count(session, select(func.count()).select_from(Exercice).where(
             col(Exercice.year) == year))
         avenants = _count(session, select(func.count()).select_from(Amendment).where(
-            col(Amendment.exercice_id).in_(simulated), col(Amendment.status) == "signed"))
+            col(Amendment.exercice_id).in_(simulated), col(Amendment.status) == AmendmentStatus.SIGNED))
         documents = _count(session, select(func.count()).select_from(GeneratedDocument))
         sent = _count(session, select(func.count()).select_from(OutboxEmail).where(
             col(OutboxEmail.status) == OutboxStatus.SENT))

@@ -52,6 +52,7 @@ from models import (
     PhaseState,
 )
 from models.enums import AmendmentStatus, FundingSource, Payer, Phase
+from models.envelope import Envelope
 
 ENVELOPES = (FundingSource.BOP304, FundingSource.FIR, FundingSource.ONDAM)
 OPENING_KEY = "opening"  # key of the opening record in the diagnosis PhaseState.data
@@ -166,11 +167,11 @@ class ExerciceConsolidation:
 
     @property
     def state_total(self) -> Decimal:
-        return sum((f.current for f in self.envelopes.values()), ZERO)
+        return Envelope.of({s: f.current for s, f in self.envelopes.items()}).state_total
 
     @property
     def departement_share(self) -> Decimal:
-        return sum((f.current for s, f in self.envelopes.items() if s is not FundingSource.ONDAM), ZERO)
+        return Envelope.of({s: f.current for s, f in self.envelopes.items()}).departement_share
 
 
 @dataclass

@@ -30,6 +30,7 @@ from cdppe.fiche_numbers import FicheNumberError, parse_fiche_number
 from cdppe.money import ZERO, format_eur
 from models.contract_file import ContractFile, FicheIn
 from models.enums import FundingSource, Payer
+from models.envelope import Envelope
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ def check_envelopes(cf: ContractFile) -> list[Violation]:
     for i, ex in enumerate(cf.exercices):
         env = ex.envelope
         path = f"exercices[{i}] ({ex.year}).envelope"
-        total = env.bop304 + env.fir + env.ondam
-        share = env.bop304 + env.fir
+        envelope = Envelope(env.bop304, env.fir, env.ondam)
+        total, share = envelope.state_total, envelope.departement_share
         if env.state_total is not None and env.state_total != total:
             out.append(Violation(f"{path}.state_total", "le total État doit valoir BOP 304 + FIR + ONDAM",
                                  format_eur(total), format_eur(env.state_total)))

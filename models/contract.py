@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from cdppe.dates import utcnow
 from models.enums import FicheStatus, FundingSource, Payer, SignatoryRole
+from models.envelope import Envelope
 from models.types import ExactDecimalType, MoneyType, UTCDateTime
 
 
@@ -99,12 +100,16 @@ class Exercice(ExerciceBase, table=True):
     terminated_on: date | None = None
 
     @property
+    def envelope(self) -> Envelope:
+        return Envelope(self.bop304, self.fir, self.ondam)
+
+    @property
     def state_total(self) -> Decimal:
-        return self.bop304 + self.fir + self.ondam
+        return self.envelope.state_total
 
     @property
     def departement_share(self) -> Decimal:
-        return self.bop304 + self.fir
+        return self.envelope.departement_share
 
 
 class ObjectiveBase(SQLModel):

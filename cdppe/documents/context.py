@@ -51,6 +51,7 @@ from models import (
     Signature,
 )
 from models.enums import AmendmentPart, FicheStatus, FundingSource, Payer, SignatoryRole
+from models.envelope import Envelope
 
 SANS_OBJET = "sans objet"
 NON_RENSEIGNE = "non renseigné"
@@ -467,15 +468,19 @@ class ExerciceView:
     credits_until: date
 
     @property
+    def envelope(self) -> Envelope:
+        return Envelope(self.bop304, self.fir, self.ondam)
+
+    @property
     def state_total(self) -> Decimal:
-        return self.bop304 + self.fir + self.ondam
+        return self.envelope.state_total
 
     @property
     def departement_share(self) -> Decimal:
-        return self.bop304 + self.fir
+        return self.envelope.departement_share
 
     def amount(self, source: str) -> Decimal:
-        return {"BOP304": self.bop304, "FIR": self.fir, "ONDAM": self.ondam}[source]
+        return self.envelope.amount(source)
 
 
 @dataclass(frozen=True)

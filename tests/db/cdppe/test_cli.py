@@ -27,12 +27,6 @@ SAONE = EXAMPLES / "saone-et-loire-2024.yaml"
 CREUSE = EXAMPLES / "creuse-2025-2027.yaml"
 
 
-def test_examples_are_valid() -> None:
-    for file in (SAONE, CREUSE):
-        result = runner.invoke(app, ["contract", "validate", str(file)])
-        assert result.exit_code == 0, result.output
-
-
 def test_show_saone_et_loire_figures(cli_db: str) -> None:
     assert runner.invoke(app, ["contract", "import", str(SAONE)]).exit_code == 0
     result = runner.invoke(app, ["contract", "show", "71-2024", "--json"])
@@ -77,14 +71,6 @@ def test_invalid_file_refused_and_nothing_written(cli_db: str, session: Session,
         assert "milestones.signatures.ars" in out
     assert session.exec(select(func.count()).select_from(Contract)).one() == 0
     assert session.exec(select(func.count()).select_from(MoneyLine)).one() == 0
-
-
-def test_yaml_syntax_error_gives_line(tmp_path: Path) -> None:
-    path = tmp_path / "casse.yaml"
-    path.write_text("departement:\n  code: 71\n  name: [oops\n", encoding="utf-8")
-    result = runner.invoke(app, ["contract", "validate", str(path)])
-    assert result.exit_code == 2
-    assert f"{path}:" in result.stderr and "YAML invalide" in result.stderr
 
 
 def test_deadlines_lists_rules(cli_db: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
@@ -63,39 +62,3 @@ def test_a_document_opens_over_http_and_nothing_outside_the_archive(client: Test
     outside = stored_document(engine, Path("/etc/passwd"))  # a row pointing outside: never served
     refused = client.get(f"/documents/{outside.id}/passwd")
     assert refused.status_code == 404 and "root:" not in refused.text
-
-
-def test_upload_takes_a_pdf_and_gives_its_reference(client: TestClient) -> None:
-    form = client.get("/televersement")
-    assert form.status_code == 200 and "Déposer un scan signé" in form.text and 'lang="fr"' in form.text
-    stored = client.put("/televersement", content=PDF, headers={"Content-Type": "application/pdf"})
-    assert stored.status_code == 201, stored.text
-    sha = stored.json()["sha256"]
-    assert len(sha) == 64
-    from cdppe.uploads import find_ingested
-
-    assert find_ingested(sha, "scan_sha256").path.read_bytes() == PDF
-
-
-def test_upload_refuses_what_is_not_a_pdf_or_too_big(client: TestClient,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    text = client.put("/televersement", content=b"root:x:0:0:root:/root:/bin/bash\n")
-    assert text.status_code == 400 and text.json()["erreur"].startswith("Scan signé : ce n'est pas un PDF")
-    monkeypatch.setenv("CDPPE_UPLOAD_MAX_BYTES", "100")
-    get_settings.cache_clear()
-    big = client.put("/televersement", content=PDF + b"0" * 200)
-    assert big.status_code == 413 and "trop volumineux" in big.json()["erreur"]
-    assert not list((get_settings().documents_dir / "uploads").glob("*.pdf"))  # nothing kept
-
-
-def test_with_an_auth_string_every_request_needs_it(cli_db: str, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CDPPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CDPPE_DOCUMENTS_AUTH_STRING", "coordination:secret")
-    get_settings.cache_clear()
-    client = TestClient(build_app())
-    assert client.get("/televersement").status_code == 401
-    wrong = base64.b64encode(b"coordination:faux").decode()
-    assert client.get("/televersement", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
-    good = base64.b64encode(b"coordination:secret").decode()
-    assert client.get("/televersement", headers={"Authorization": f"Basic {good}"}).status_code == 200

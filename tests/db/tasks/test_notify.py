@@ -11,14 +11,7 @@ from sqlmodel import Session, select
 from cdppe.settings import get_settings
 from models import Deadline
 from tasks.deadlines import sync_all_deadlines_task, sync_exercice_deadlines_task
-from tasks.notify import drain_outbox_task, queue_reminders_task
 from tests.db.cdppe.reminders.test_year_simulation import import_saone
-
-
-def test_tasks_have_retries() -> None:
-    for t in (sync_all_deadlines_task, sync_exercice_deadlines_task, queue_reminders_task,
-              drain_outbox_task):
-        assert t.retries >= 2
 
 
 def test_sync_task_functions(cli_db: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prefect.client.schemas.objects import State, StateType
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -14,7 +13,7 @@ from cdppe.documents import DocumentError
 from cdppe.documents.pdf import soffice_path
 from models import GeneratedDocument, PhaseState
 from models.enums import Phase, PhaseStatus
-from tasks.documents import generate_documents, retry_unless_refused
+from tasks.documents import generate_documents
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx
 from tests.db.cdppe.documents.factories_documents import reported_contract
 
@@ -78,14 +77,6 @@ def test_task_generates_in_its_own_transaction(cli_db: str, import_cf: Importer,
     assert len(session.exec(select(GeneratedDocument)).all()) == 4  # committed
     assert all(Path(d.path).exists() for d in docs)
     assert generate_documents.retries == 2
-
-
-def test_task_retries_transient_failures_only() -> None:
-    refused = State(type=StateType.FAILED, data=DocumentError("avenant n° 2 absent"))
-    transient = State(type=StateType.FAILED, data=OSError("disque plein"))
-    assert retry_unless_refused(generate_documents, None, refused) is False  # type: ignore[arg-type]
-    assert retry_unless_refused(generate_documents, None, transient) is True  # type: ignore[arg-type]
-    assert Phase("execution_report") is Phase.EXECUTION_REPORT
 
 
 def test_complete_phase_writes_documents_and_mark_together_or_nothing(

@@ -10,11 +10,8 @@ from sqlmodel import Session, select
 
 from cdppe.documents import (
     DocumentError,
-    DocumentKind,
     PdfUnavailableError,
     SignedDocumentError,
-    UnsafeIdentifierError,
-    document_path,
     generate_step_documents,
     mark_signed,
     template_version,
@@ -86,21 +83,6 @@ def test_recorded_unsigned_file_is_not_replaced_either(session: Session, import_
                                   out_dir=tmp_path)[0]
     with pytest.raises(DocumentError, match="déjà enregistré"):
         write_file(session, Path(doc.path), b"x")
-
-
-@pytest.mark.parametrize("key", ["../etc", "71/2024", "..", "", "a" * 41, "71 2024", "é-2024"])
-def test_paths_come_from_validated_identifiers_only(key: str, tmp_path: Path) -> None:
-    with pytest.raises(UnsafeIdentifierError):
-        document_path(tmp_path, key, 2024, 0, DocumentKind.CONTRAT, 1, "html")
-
-
-def test_path_rejects_unknown_format_and_kind(tmp_path: Path) -> None:
-    with pytest.raises(UnsafeIdentifierError):
-        document_path(tmp_path, "71-2024", 2024, 0, DocumentKind.CONTRAT, 1, "exe")
-    with pytest.raises(ValueError):
-        document_path(tmp_path, "71-2024", 2024, 0, "../../x", 1, "html")  # type: ignore[arg-type]
-    path = document_path(tmp_path, "2A-2025-2027", 2026, 2, DocumentKind.AVENANT, 3, "docx")
-    assert path == tmp_path / "2A-2025-2027" / "2026" / "avenant-2" / "avenant-v3.docx"
 
 
 def test_unknown_format_is_refused_before_anything_is_written(session: Session, import_cf: Importer,

@@ -6,55 +6,29 @@ the others; 4: an encoded word in a name cannot add a recipient; 8: a stable Mes
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cdppe.contract_io import parse_contract
 from cdppe.dates import PARIS
 from cdppe.db import session_scope
 from cdppe.reminders.outbox import queue_due_reminders
-from cdppe.reminders.policy import Recipient
-from cdppe.reminders.render import build_message, new_message_id
+from cdppe.reminders.render import new_message_id
 from cdppe.reminders.sender import drain_outbox
 from cdppe.reminders.sync import sync_all_deadlines
-from cdppe.rules import RuleViolationError
 from models import OutboxEmail, PartyMember
 from models.enums import OutboxStatus, SignatoryRole
 from tests.db.cdppe.reminders.test_year_simulation import COORD, import_saone, settings_for
-from tests.factories import minimal_contract
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401
+from tests.unit.cdppe.reminders.test_email_faults import BAD, FORGED
 
 DAY = date(2024, 10, 17)  # J-60 of the signatures: every party gets one
 NOW = datetime.combine(DAY, time(8), PARIS)
-BAD = "pmi.é@cd71.example.fr"
-FORGED = "=?utf-8?b?" + base64.b64encode(b"Bcc: evil@attacker.example").decode() + "?= Jean-Jacques"
-
-
-@pytest.mark.parametrize("address", [BAD, "pmi@cd71", "pmi@@cd71.example.fr", "pmi@cd71..example.fr"])
-def test_bad_addresses_are_refused_at_import_with_the_field(address: str) -> None:
-    data = minimal_contract()
-    data["parties"]["departement"]["contacts"][0]["email"] = address
-    with pytest.raises(RuleViolationError) as info:
-        parse_contract(data)
-    text = str(info.value)
-    assert "parties.departement.contacts[0].email" in text and "adresse électronique" in text
-    if address == BAD:
-        assert "SMTPUTF8" in text
-
-
-def test_addresses_are_kept_in_their_normalised_ascii_form() -> None:
-    data = minimal_contract()
-    data["parties"]["departement"]["contacts"][0]["email"] = "PMI@CD71.Example.FR"
-    cf = parse_contract(data)
-    assert cf.parties.departement.contacts[0].email == "PMI@cd71.example.fr"
 
 
 def _prepare(engine: Engine, name: str | None = None, email: str | None = None) -> None:
@@ -114,20 +88,6 @@ async def test_an_encoded_word_in_a_name_cannot_add_a_recipient(
         # the data, shown as text (Python's parser puts a space between adjacent encoded words)
         assert addresses[0].display_name.replace(" ", "") == FORGED.replace(" ", "")
         assert msg["Bcc"] is None and msg["Cc"] is None
-
-
-def test_every_name_is_a_display_name_only() -> None:
-    for name in (FORGED, 'Jean "JJ" Dupont, <x@y.z>', "Élodie Müller-Lefèvre " * 5, "X\r\nBcc: a@b.c"):
-        msg = build_message(mail_from="CDPPE <cdppe@example.gouv.fr>",
-                            to=Recipient(name, "dest@example.fr", ""), reply_to=None, subject="s",
-                            text="t", html="<p>t</p>", ics=None, message_id="<1@example.gouv.fr>",
-                            sent_at=datetime(2024, 10, 17, tzinfo=UTC))
-        parsed = BytesParser(policy=policy.strict).parsebytes(msg.as_bytes())
-        assert [a.addr_spec for a in parsed["To"].addresses] == ["dest@example.fr"], name
-    with pytest.raises(ValueError, match="SMTPUTF8"):
-        build_message(mail_from="CDPPE <cdppe@example.gouv.fr>", to=Recipient("x", BAD, ""),
-                      reply_to=None, subject="s", text="t", html="t", ics=None,
-                      message_id="<1@example.gouv.fr>", sent_at=datetime(2024, 10, 17, tzinfo=UTC))
 
 
 async def test_message_id_is_derived_from_the_row_and_kept_on_a_resend(

@@ -16,7 +16,6 @@ from cdppe import cli_exercices
 from cdppe.amendments import apply_signed_amendment, open_amendment
 from cdppe.cli import app
 from cdppe.consolidation import consolidate
-from cdppe.contract_io import read_contract_file
 from cdppe.dates import utcnow
 from cdppe.documents.consolidated import generate_consolidated_document
 from cdppe.importer import import_contract
@@ -28,7 +27,7 @@ from models import Amendment, Contract, Exercice, FicheAction, MoneyLine, Outbox
 from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange, Transfer
 from models.answers import AcknowledgementAnswer, DeliberationAnswer, SignatureAnswer
 from models.enums import FundingSource, Payer, Phase
-from tests.conftest import EXAMPLES
+from tests.factories import example_file
 
 runner = CliRunner()
 WHO = "Camille Coordinatrice"
@@ -67,7 +66,7 @@ def fiche_with(session: Session, ex: Exercice, source: FundingSource) -> tuple[s
 
 @pytest.fixture
 def two_avenants(session: Session) -> dict[str, object]:
-    import_contract(session, read_contract_file(EXAMPLES / "saone-et-loire-2024.yaml"), "import")
+    import_contract(session, example_file("saone-et-loire-2024.yaml"), "import")
     session.commit()
     contract = session.exec(select(Contract)).one()
     ex = session.exec(select(Exercice)).one()
@@ -162,7 +161,7 @@ def test_as_amended_cli_document_and_audit(
 
 def test_emails_sent_and_failed_are_audited(cli_db: str, engine: Engine) -> None:
     with Session(engine) as session:
-        import_contract(session, read_contract_file(EXAMPLES / "saone-et-loire-2024.yaml"), "import")
+        import_contract(session, example_file("saone-et-loire-2024.yaml"), "import")
         session.commit()
         contract = session.exec(select(Contract)).one()
         rows = [OutboxEmail(key=f"k{i}", contract_id=contract.id, recipient="pmi@cd.example.org",

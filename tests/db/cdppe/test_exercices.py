@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 from cdppe import cli_exercices
 from cdppe.amendments import open_amendment
 from cdppe.cli import app
-from cdppe.contract_io import read_contract_file
 from cdppe.documents import generate_step_documents
 from cdppe.exercices import ExerciceOpeningError, open_exercice
 from cdppe.importer import import_contract
@@ -38,6 +37,7 @@ from models import (
 from models.amendment_request import AmendmentRequest, EnvelopeChange
 from models.enums import AmendmentPart, FundingSource, Payer, Phase
 from tests.conftest import EXAMPLES
+from tests.factories import example_file
 
 SAONE = EXAMPLES / "saone-et-loire-2024.yaml"
 CREUSE = EXAMPLES / "creuse-2025-2027.yaml"
@@ -46,7 +46,7 @@ runner = CliRunner()
 
 
 def import_example(session: Session, path: Path) -> Contract:
-    import_contract(session, read_contract_file(path), "test")
+    import_contract(session, example_file(path.name), "test")
     session.commit()
     key = "71-2024" if path == SAONE else "23-2025-2027"
     return session.exec(select(Contract).where(Contract.key == key)).one()

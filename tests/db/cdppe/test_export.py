@@ -14,19 +14,18 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cdppe.cli import app
-from cdppe.contract_io import read_contract_file
 from cdppe.dashboard import EXERCICE_COLUMNS, exercice_rows
 from cdppe.importer import import_contract
 from models import Exercice, Payment
 from models.enums import FundingSource
-from tests.conftest import EXAMPLES
+from tests.factories import example_file
 
 runner = CliRunner()
 
 
 def load(engine: Engine) -> None:
     with Session(engine) as session:
-        import_contract(session, read_contract_file(EXAMPLES / "saone-et-loire-2024.yaml"), "test")
+        import_contract(session, example_file("saone-et-loire-2024.yaml"), "test")
         session.commit()
         ex = session.exec(select(Exercice)).one()
         session.add(Payment(exercice_id=ex.id or 0, source=FundingSource.FIR, planned_amount=ex.fir,

@@ -120,6 +120,7 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
     return {"counts": counts, "contracts": [tuple(r) for r in sha]}
 
 
+@pytest.mark.slow  # a time budget of FUZZ_SECONDS per database: `make test`, not `make test-fast`
 def test_fuzz_contract_import(cli_db: str, engine: Engine, tmp_path: Path,
                               capsys: pytest.CaptureFixture[str],
                               record_property: Callable[[str, object], None]) -> None:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cdppe.amendments import apply_signed_amendment, open_amendment
 from cdppe.cli import app
-from cdppe.contract_io import load_yaml, parse_contract
+from cdppe.contract_io import parse_contract
 from cdppe.exercices import open_exercice
 from cdppe.importer import ImportConflictError, import_contract
 from models import (
@@ -31,8 +31,7 @@ from models import (
 )
 from models.amendment_request import AmendmentRequest, FicheChange
 from models.enums import AmendmentPart, FundingSource
-from tests.conftest import EXAMPLES
-from tests.factories import minimal_contract
+from tests.factories import example_data, minimal_contract
 
 AS_OF = date(2025, 6, 30)
 
@@ -157,7 +156,7 @@ def test_signed_avenant_envelope_stays_even_with_force(session: Session) -> None
 
 
 def opened_saone(session: Session) -> tuple[Contract, dict[str, Any]]:
-    data = load_yaml(EXAMPLES / "saone-et-loire-2024.yaml")
+    data = example_data("saone-et-loire-2024.yaml")
     import_contract(session, parse_contract(data), "test")
     session.commit()
     contract = session.exec(select(Contract)).one()
@@ -211,7 +210,7 @@ def test_cli_shows_the_difference_in_french_and_refuses_without_force(
         opened_saone(session)
         ex25 = session.exec(select(Exercice).where(Exercice.year == 2025)).one()
         fir25 = ex25.fir
-    data = load_yaml(EXAMPLES / "saone-et-loire-2024.yaml")
+    data = example_data("saone-et-loire-2024.yaml")
     data["exercices"].append({"year": 2025, "envelope": {"bop304": "0", "fir": "0", "ondam": "0"}})
     path = tmp_path / "contrat.yaml"
     path.write_text(yaml.safe_dump(json.loads(json.dumps(data, default=str)), allow_unicode=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,12 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from cdppe.contract_io import parse_contract, read_contract_file
+from cdppe.contract_io import parse_contract
 from cdppe.documents import docx_text
 from cdppe.importer import import_contract
 from models import Exercice, GeneratedDocument
 from models.contract_file import ContractFile
+from tests.factories import example_file
 
 SPACES = re.compile(r"[\u00a0\u202f]")
 
@@ -27,8 +29,15 @@ def plain(text: str) -> str:
 
 def read_doc(doc: GeneratedDocument) -> str:
     """The text of a produced file: HTML as is, DOCX through python-docx (which must open it)."""
-    path = Path(doc.path)
-    if doc.fmt == "docx":
+    return _read(doc.path, doc.fmt, doc.sha256)
+
+
+@lru_cache(maxsize=256)
+def _read(name: str, fmt: str, sha256: str) -> str:
+    """Read once per file: a recorded file is never rewritten (its path and sha256 name its bytes),
+    and the tests read most DOCX twice (``assert_clean_docx``, then their assertions)."""
+    path = Path(name)
+    if fmt == "docx":
         Document(str(path))  # opens, or raises
         return docx_text(path)
     return path.read_text(encoding="utf-8")
@@ -68,4 +77,4 @@ def example(name: str) -> ContractFile:
     path = EXAMPLES / name
     if not path.exists():
         pytest.fail(f"exemple {path} absent")
-    return read_contract_file(path)
+    return example_file(name)

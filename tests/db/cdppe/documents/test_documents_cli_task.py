@@ -50,7 +50,8 @@ def test_cli_generates_lists_and_signs(cli_db: str, import_cf: Importer, session
     assert row is not None and row.signed
 
 
-def test_cli_refusals_are_french(cli_db: str, import_cf: Importer, tmp_path: Path) -> None:
+def test_cli_refusals_are_french(cli_db: str, import_cf: Importer, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import_cf(reported_contract())
     bad_step = runner.invoke(app, ["documents", "generate", "71-2024", "--step", "vote"])
     assert bad_step.exit_code == 2 and "étape 'vote' inconnue" in bad_step.output
@@ -58,6 +59,17 @@ def test_cli_refusals_are_french(cli_db: str, import_cf: Importer, tmp_path: Pat
     assert bad_contract.exit_code == 2 and "introuvable" in bad_contract.output
     bad_year = runner.invoke(app, ["documents", "generate", "71-2024", "--year", "2031"])
     assert bad_year.exit_code == 2 and "exercice 2031 absent" in bad_year.output
+    # The refusal without LibreOffice, even on a machine that has it (the conversion: below).
+    monkeypatch.setattr("cdppe.documents.pdf.soffice_path", lambda: None)
+    pdf = runner.invoke(app, ["documents", "generate", "71-2024", "--format", "pdf",
+                              "--out", str(tmp_path)])
+    assert pdf.exit_code == 2 and "nécessite LibreOffice" in pdf.output
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow  # where LibreOffice is installed: every document of the contract converted to PDF
+def test_cli_pdf_where_libreoffice_is_installed(cli_db: str, import_cf: Importer, tmp_path: Path) -> None:
+    import_cf(reported_contract())
     pdf = runner.invoke(app, ["documents", "generate", "71-2024", "--format", "pdf",
                               "--out", str(tmp_path)])
     if soffice_path() is None:

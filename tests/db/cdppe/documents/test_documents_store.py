@@ -94,7 +94,19 @@ def test_unknown_format_is_refused_before_anything_is_written(session: Session, 
     assert not any(tmp_path.iterdir())
 
 
-def test_pdf_needs_libreoffice(session: Session, import_cf: Importer, tmp_path: Path) -> None:
+def test_pdf_needs_libreoffice(session: Session, import_cf: Importer, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    monkeypatch.setattr("cdppe.documents.pdf.soffice_path", lambda: None)  # even where it is installed
+    with pytest.raises(PdfUnavailableError, match="nécessite LibreOffice"):
+        generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("pdf",),
+                                out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+    assert session.exec(select(GeneratedDocument)).first() is None
+
+
+@pytest.mark.slow  # where LibreOffice is installed: the contract converted to PDF
+def test_pdf_where_libreoffice_is_installed(session: Session, import_cf: Importer, tmp_path: Path) -> None:
     cid, exercices = import_cf(minimal_contract())
     if soffice_path() is None:
         with pytest.raises(PdfUnavailableError, match="nécessite LibreOffice"):

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cdppe.calendar_rules import is_working_day, previous_working_day
-from cdppe.contract_io import read_contract_file
 from cdppe.dates import PARIS
 from cdppe.db import session_scope
 from cdppe.importer import import_contract
@@ -29,6 +28,7 @@ from cdppe.settings import Settings
 from models import Deadline, Deliberation, Exercice, OutboxEmail, Payment, Signature
 from models.enums import DeadlineStatus, FundingSource, OutboxStatus, SignatoryRole
 from tests.conftest import EXAMPLES
+from tests.factories import example_file
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401
 
 SAONE = EXAMPLES / "saone-et-loire-2024.yaml"
@@ -55,7 +55,7 @@ def eight_am(day: date) -> datetime:
 
 
 def import_saone(session: Session) -> int:
-    result = import_contract(session, read_contract_file(SAONE), "test")
+    result = import_contract(session, example_file(SAONE.name), "test")
     session.commit()
     ex = session.exec(select(Exercice).where(Exercice.contract_id == result.contract_id,
                                              Exercice.year == 2024)).one()

@@ -1,4 +1,11 @@
-"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test session."""
+"""What every tier shares: the environment defaults, the project's paths, the tier markers.
+
+The tiers (see README, "Tests"): ``tests/unit`` (no database, no Prefect server), ``tests/db`` (every
+test on SQLite and on PostgreSQL: ``tests/db/conftest.py``), ``tests/flows`` (a real Prefect API,
+served deployments, subprocess stacks, on one SQLite project database) and ``tests/e2e`` (the browser
+and the several-machine setup). The database fixtures live in ``tests/fixtures.py``; each tier's
+conftest says which database they use.
+"""
 
 from __future__ import annotations
 
@@ -16,18 +23,19 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 import pytest  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlmodel import Session, SQLModel  # noqa: E402
-
-from cdppe.db import engine_for, upgrade  # noqa: E402
 
 PG_BASE = os.environ.get("CDPPE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+TIERS = ("unit", "db", "flows", "e2e")
 
 
 def _pg_schema_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema (dropped afterwards), as a URL whose search_path is that schema."""
+    from sqlalchemy import text
+
+    from cdppe.db import engine_for
+
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = engine_for(PG_BASE)
     with admin.begin() as conn:
@@ -39,54 +47,15 @@ def _pg_schema_url() -> Iterator[str]:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'cdppe.sqlite'}"
-    else:
-        yield from _pg_schema_url()
-
-
-@pytest.fixture(scope="session")
-def migrated_engine(db_url: str) -> Engine:
-    engine = engine_for(db_url)
-    upgrade(engine)
-    return engine
-
-
-@pytest.fixture
-def engine(migrated_engine: Engine) -> Iterator[Engine]:
-    """A migrated database, emptied after each test."""
-    yield migrated_engine
-    with migrated_engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            conn.execute(table.delete())
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-
-
-@pytest.fixture
-def cli_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the ``cdppe`` command (default settings) at the test database."""
-    from cdppe.settings import get_settings
-
-    monkeypatch.setenv("CDPPE_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    """One real Prefect API (temporary server) for the whole test session."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    from cdppe.prefect_server import local_server_settings
-
-    with local_server_settings(), prefect_test_harness(server_startup_timeout=120):
-        yield str(PREFECT_API_URL.value())
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries its tier's marker (``-m unit``...) and, in tests/db, its database's."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        path = item.path.resolve()
+        parts = path.relative_to(tests).parts if path.is_relative_to(tests) else ()
+        if parts and parts[0] in TIERS:
+            item.add_marker(parts[0])
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        for name in ("db_url", "fresh_db"):  # fresh_db: a database no migration has run on yet
+            if params.get(name) in ("sqlite", "postgresql"):
+                item.add_marker(params[name])

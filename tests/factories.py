@@ -1,11 +1,37 @@
-"""Small valid contract files built in code, so rule tests do not depend on the examples."""
+"""Small valid contract files built in code, so rule tests do not depend on the examples; and the
+examples themselves, read once per test session."""
 
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import Any
 
 from cdppe.catalogue import load_catalogue
+from cdppe.contract_io import load_yaml, read_contract_file
+from models.contract_file import ContractFile
+from tests.conftest import EXAMPLES
+
+
+@cache
+def _example_file(name: str) -> ContractFile:
+    return read_contract_file(EXAMPLES / name)
+
+
+@cache
+def _example_data(name: str) -> Any:
+    return load_yaml(EXAMPLES / name)
+
+
+def example_file(name: str) -> ContractFile:
+    """``read_contract_file(EXAMPLES / name)``, parsed once per session (the pure-Python YAML parse
+    of an example takes about 0.2 s): each call gets its own deep copy, free to change."""
+    return _example_file(name).model_copy(deep=True)
+
+
+def example_data(name: str) -> Any:
+    """``load_yaml(EXAMPLES / name)``, read once per session; each call gets its own deep copy."""
+    return copy.deepcopy(_example_data(name))
 
 
 def person(name: str, email: str) -> dict[str, Any]:

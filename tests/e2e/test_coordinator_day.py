@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from tests.cdppe.test_local_stack import free_port
 from tests.conftest import ROOT
+from tests.flows.cdppe.test_local_stack import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from tests.e2e import prefect_ui as ui  # noqa: E402 - after the importorskip

@@ -1,0 +1,128 @@
+"""Storage: one record per file, version N+1 on each generation, signed files never replaced."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from cdppe.documents import (
+    DocumentError,
+    PdfUnavailableError,
+    SignedDocumentError,
+    generate_step_documents,
+    mark_signed,
+    template_version,
+)
+from cdppe.documents.pdf import soffice_path
+from cdppe.documents.store import write_file
+from models import GeneratedDocument
+from models.enums import Phase
+from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx
+from tests.factories import minimal_contract
+
+
+def test_each_generation_is_a_new_version(session: Session, import_cf: Importer,
+                                           tmp_path: Path) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    first = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
+    session.commit()
+    first_bytes = {d.fmt: Path(d.path).read_bytes() for d in first}
+    second = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
+    session.commit()
+
+    assert [(d.kind, d.fmt, d.version) for d in first] == [("contrat", "html", 1), ("contrat", "docx", 1)]
+    assert [(d.kind, d.fmt, d.version) for d in second] == [("contrat", "html", 2), ("contrat", "docx", 2)]
+    for doc in (*first, *second):
+        path = Path(doc.path)
+        assert path.is_relative_to(tmp_path)
+        assert path.name == f"contrat-v{doc.version}.{doc.fmt}"
+        assert path.parent == tmp_path / "71-2024" / "2024" / "contrat"
+        assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert doc.template_version == template_version()
+        assert doc.step == "signature" and doc.contract_id == cid
+        assert doc.generated_at.tzinfo is not None
+    assert {d.fmt: Path(d.path).read_bytes() for d in first} == first_bytes  # v1 untouched
+    rows = session.exec(select(GeneratedDocument)).all()
+    assert len(rows) == 4
+    assert_clean_docx([*first, *second])
+
+
+def test_signed_document_is_never_overwritten(session: Session, import_cf: Importer,
+                                              tmp_path: Path) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    docs = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("docx",),
+                                   out_dir=tmp_path)
+    session.commit()
+    signed = docs[0]
+    assert signed.id is not None
+    original = Path(signed.path).read_bytes()
+    mark_signed(session, signed.id)
+    session.commit()
+
+    again = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("docx",),
+                                    out_dir=tmp_path)
+    session.commit()
+    assert again[0].version == 2 and again[0].path != signed.path
+    assert Path(signed.path).read_bytes() == original
+    session.expire_all()
+    row = session.get(GeneratedDocument, signed.id)
+    assert row is not None and row.signed and row.sha256 == hashlib.sha256(original).hexdigest()
+
+    with pytest.raises(SignedDocumentError, match="document signé"):
+        write_file(session, Path(signed.path), b"autre contenu")
+    assert Path(signed.path).read_bytes() == original
+
+
+def test_recorded_unsigned_file_is_not_replaced_either(session: Session, import_cf: Importer,
+                                                       tmp_path: Path) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    doc = generate_step_documents(session, cid, exercices[2024], Phase.DIAGNOSIS, ("html",),
+                                  out_dir=tmp_path)[0]
+    with pytest.raises(DocumentError, match="déjà enregistré"):
+        write_file(session, Path(doc.path), b"x")
+
+
+def test_unknown_format_is_refused_before_anything_is_written(session: Session, import_cf: Importer,
+                                                              tmp_path: Path) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    with pytest.raises(DocumentError, match="format 'odt' inconnu"):
+        generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("html", "odt"),
+                                out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_pdf_needs_libreoffice(session: Session, import_cf: Importer, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    monkeypatch.setattr("cdppe.documents.pdf.soffice_path", lambda: None)  # even where it is installed
+    with pytest.raises(PdfUnavailableError, match="nécessite LibreOffice"):
+        generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("pdf",),
+                                out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+    assert session.exec(select(GeneratedDocument)).first() is None
+
+
+@pytest.mark.slow  # where LibreOffice is installed: the contract converted to PDF
+def test_pdf_where_libreoffice_is_installed(session: Session, import_cf: Importer, tmp_path: Path) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    if soffice_path() is None:
+        with pytest.raises(PdfUnavailableError, match="nécessite LibreOffice"):
+            generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("pdf",),
+                                    out_dir=tmp_path)
+        assert not any(tmp_path.iterdir())
+        assert session.exec(select(GeneratedDocument)).first() is None
+    else:
+        docs = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("pdf",),
+                                       out_dir=tmp_path)
+        assert Path(docs[0].path).read_bytes().startswith(b"%PDF")
+
+
+def test_default_directory_is_the_settings_documents_dir(session: Session, import_cf: Importer) -> None:
+    from cdppe.settings import get_settings
+
+    cid, exercices = import_cf(minimal_contract())
+    doc = generate_step_documents(session, cid, exercices[2024], Phase.DIAGNOSIS, ("html",))[0]
+    assert Path(doc.path).is_relative_to(get_settings().documents_dir)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from cdppe.local_stack import child_pids, flow_run_pids, wait_children_exit
+from cdppe.local_stack import child_pids, command_line, flow_run_pids, wait_children_exit
 
 
 def test_waits_for_the_children_of_a_process_to_exit() -> None:
@@ -55,6 +55,14 @@ if __name__ == "__main__":
 """
 
 
+def _started(pid: int) -> bool:
+    """A flow run is forked and every child of ``pid`` has exec'd: just forked, the fork server or the
+    resource tracker still shows the parent's command line (a loaded machine makes that moment long)."""
+    children = child_pids(pid)
+    own = command_line(pid)
+    return bool(flow_run_pids(pid)) and all(command_line(child) not in ("", own) for child in children)
+
+
 def test_the_fork_server_and_its_tracker_are_not_flow_runs_but_its_children_are(tmp_path: Path) -> None:
     """The runner forks its flow runs from a fork server that lives as long as the runner."""
     script = tmp_path / "parent.py"
@@ -62,7 +70,7 @@ def test_the_fork_server_and_its_tracker_are_not_flow_runs_but_its_children_are(
     parent = subprocess.Popen([sys.executable, str(script), "1.5"])
     try:
         deadline = time.monotonic() + 20
-        while not flow_run_pids(parent.pid) and time.monotonic() < deadline:
+        while not _started(parent.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert flow_run_pids(parent.pid), "the forked child should be a flow run"
         assert not flow_run_pids(parent.pid) & child_pids(parent.pid)  # not the server itself

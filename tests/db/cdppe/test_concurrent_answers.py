@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cdppe import lifecycle
 from cdppe.cli_record import record_fields
@@ -81,7 +81,8 @@ def test_two_acknowledgements_at_once_one_recorded_no_lost_update(
     session.expire_all()
     kept = session.exec(select(Deliberation)).one().acknowledgement_date
     assert kept is not None
-    events = session.exec(select(AuditEvent).where(AuditEvent.action == "answer.acknowledgement")).all()
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "answer.acknowledgement")
+                          .order_by(col(AuditEvent.id))).all()  # PostgreSQL reuses freed space: no order else
     assert len(events) == 2  # the setup's and the winner's: the loser left no trace
     assert events[-1].detail["answer"]["acknowledgement_date"] == kept.isoformat()
 

@@ -38,11 +38,11 @@ def main() -> None:
 
     from sqlmodel import Session, col, select
 
-    import cdppe.documents.generate as generate_module
-    from cdppe.contract_io import read_contract_file
-    from cdppe.db import engine_for, upgrade
-    from cdppe.documents import build_context, html_to_docx, render_document, step_kinds
-    from cdppe.importer import import_contract
+    import cdppe.present.documents.generate as generate_module
+    from cdppe.present.documents import build_context, html_to_docx, render_document, step_kinds
+    from cdppe.services.contract_io import read_contract_file
+    from cdppe.services.importer import import_contract
+    from cdppe.store.db import engine_for, upgrade
     from models import Exercice
     from models.enums import Phase
 

@@ -43,11 +43,11 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from cdppe.contract_io import load_yaml, parse_contract  # noqa: E402
-from cdppe.db import get_engine, session_scope, upgrade  # noqa: E402
-from cdppe.importer import import_contract  # noqa: E402
-from cdppe.lifecycle import mark_phase, next_need, phase_completion_date, record_answer  # noqa: E402
-from cdppe.summaries import exercice_progress, phase_markdown, plan_action_table  # noqa: E402
+from cdppe.present.summaries import exercice_progress, phase_markdown, plan_action_table  # noqa: E402
+from cdppe.services.contract_io import load_yaml, parse_contract  # noqa: E402
+from cdppe.services.importer import import_contract  # noqa: E402
+from cdppe.services.lifecycle import mark_phase, next_need, phase_completion_date, record_answer  # noqa: E402
+from cdppe.store.db import get_engine, session_scope, upgrade  # noqa: E402
 from flows.annual_cycle import PHASE_FLOWS  # noqa: E402
 from models import Contract, Exercice  # noqa: E402
 from models.answers import (  # noqa: E402
@@ -114,7 +114,7 @@ def record_phase(key: str, phase: Phase) -> None:
 
 def plain_work(key: str, phase: Phase) -> None:
     """What the phase flow does, without Prefect: documents, state, artifacts' content."""
-    from cdppe.documents import generate_step_documents
+    from cdppe.present.documents import generate_step_documents
 
     with session_scope() as session:
         contract = session.exec(select(Contract).where(Contract.key == key)).one()
@@ -212,7 +212,7 @@ def main() -> None:
         for count, heartbeat, threads in rounds:
             db = TMP / f"bench-{count}-{heartbeat}-{threads}.sqlite"
             os.environ["CDPPE_DATABASE_URL"] = f"sqlite:///{db}"
-            from cdppe.settings import get_settings
+            from cdppe.core.settings import get_settings
 
             get_settings.cache_clear()
             upgrade(get_engine())

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cdppe.deadlines import ExerciceSnapshot, compute_deadlines  # noqa: E402
-from cdppe.reminders.policy import (  # noqa: E402
+from cdppe.domain.deadlines import ExerciceSnapshot, compute_deadlines  # noqa: E402
+from cdppe.domain.reminder_policy import (  # noqa: E402
     DeadlineInfo,
     Member,
     Recipient,
@@ -111,14 +111,14 @@ def free_port() -> int:
 def bench_sending(n: int) -> None:
     from sqlmodel import Session, select
 
-    from cdppe.contract_io import read_contract_file
-    from cdppe.db import engine_for, upgrade
-    from cdppe.importer import import_contract
-    from cdppe.mail_sink import start_sink
-    from cdppe.reminders.policy import PlannedReminder
-    from cdppe.reminders.render import new_message_id, render_reminder
-    from cdppe.reminders.sender import drain_outbox
-    from cdppe.settings import Settings
+    from cdppe.core.settings import Settings
+    from cdppe.domain.reminder_policy import PlannedReminder
+    from cdppe.ops.mail_sink import start_sink
+    from cdppe.present.reminder_emails import new_message_id, render_reminder
+    from cdppe.services.contract_io import read_contract_file
+    from cdppe.services.importer import import_contract
+    from cdppe.services.reminders.sender import drain_outbox
+    from cdppe.store.db import engine_for, upgrade
     from models import Contract, OutboxEmail
 
     tmp = Path(tempfile.mkdtemp(prefix="cdppe-bench-"))

@@ -72,8 +72,8 @@ if __name__ == "__main__":  # a run's process imports this module again
     if sys.argv[1] == "prefect":
         plancher.with_options(name="plancher-prefect").serve(name="plancher", limit=4)
     else:
-        from cdppe.prefect_private import preload_flow_processes
-        from cdppe.settings import get_settings
+        from cdppe.ops.prefect_private import preload_flow_processes
+        from cdppe.core.settings import get_settings
 
         runner = Runner(limit=4, query_seconds=get_settings().runner_poll_seconds)
         runner.add_flow(plancher.with_options(name="plancher-cdppe"), name="plancher")

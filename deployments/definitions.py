@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
 
-from cdppe.doctor import SWEEP_DEPLOYMENT
+from cdppe.ops.doctor import SWEEP_DEPLOYMENT
 
 TAGS = ["cdppe"]
 
@@ -92,7 +92,7 @@ def _sweep_watch_deployment(deploy: Any) -> DeploymentSpec:
 
     from prefect.events import DeploymentEventTrigger
 
-    from cdppe.settings import get_settings
+    from cdppe.core.settings import get_settings
     from flows.sweep_watch import sweep_watch
 
     hours = get_settings().sweep_incident_after_hours

@@ -2,7 +2,7 @@
 
 Each flow is given to the runner as a flow object (``Runner.add_flow``), not as a deployment to
 load from storage: its runs then start from that object in a process forked from a server that
-already imported the flows (``cdppe.prefect_private.preload_flow_processes``), instead of a new
+already imported the flows (``cdppe.ops.prefect_private.preload_flow_processes``), instead of a new
 interpreter importing Prefect and the project again for every resumed step.
 """
 
@@ -13,8 +13,8 @@ import sys
 
 from prefect.runner import Runner
 
-from cdppe.prefect_private import preload_flow_processes
-from cdppe.settings import get_settings
+from cdppe.core.settings import get_settings
+from cdppe.ops.prefect_private import preload_flow_processes
 from deployments.definitions import deployment_specs
 
 # Imported once by the fork server every flow run starts from.

@@ -10,7 +10,7 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed, Failed
 
-from deployments.runs import start_phase_run
+from cdppe.ops.phase_runs import start_phase_run
 from flows.common import current_flow_run_id, finish_phase
 from models.amendment_request import AmendmentRequest
 from models.enums import Phase, PhaseStatus

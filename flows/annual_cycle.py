@@ -17,9 +17,9 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed
 
-from cdppe.db import session_scope
-from cdppe.lifecycle import current_phase
-from deployments.runs import start_phase_run
+from cdppe.ops.phase_runs import start_phase_run
+from cdppe.services.lifecycle import current_phase
+from cdppe.store.db import session_scope
 from flows.amendment_decision import amendment_decision
 from flows.common import current_flow_run_id
 from flows.credit_payment import credit_payment

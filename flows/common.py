@@ -21,9 +21,9 @@ from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed
 from pydantic import ValidationError
 
-from cdppe.lifecycle import Need, next_phase
-from cdppe.prefect_private import form_with_description, suspend_for_input
-from deployments.runs import start_phase_run
+from cdppe.ops.phase_runs import start_phase_run
+from cdppe.ops.prefect_private import form_with_description, suspend_for_input
+from cdppe.services.lifecycle import Need, next_phase
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
 from models.forms import answer_from_form, form_model, form_values, with_initial_data

@@ -24,7 +24,7 @@ def exercice_opening(request: ExerciceOpeningRequest) -> str:
     result = open_next_exercice(request)
     publish_consolidated(request.contract)
     if request.start_cycle:
-        from deployments.runs import start_phase_run
+        from cdppe.ops.phase_runs import start_phase_run
         from models.enums import Phase
         from tasks.cycle import resolve_exercice
 

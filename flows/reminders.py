@@ -2,7 +2,7 @@
 
 Deployed on ``Cron("0 8 * * 1-5", timezone="Europe/Paris")`` (see
 ``deployments/definitions.py``). The business rules live in
-``cdppe.reminders``; this flow only sequences three tasks.
+``cdppe.services.reminders``; this flow only sequences three tasks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run as runtime_flow_run
 
-from cdppe.dates import today_paris
+from cdppe.core.dates import today_paris
 from tasks.deadlines import sync_all_deadlines_task
 from tasks.notify import drain_outbox_task, queue_reminders_task
 

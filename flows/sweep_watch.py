@@ -20,8 +20,8 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
-from cdppe.dates import format_datetime_fr, utcnow
-from cdppe.doctor import current_sweep_status
+from cdppe.core.dates import format_datetime_fr, utcnow
+from cdppe.ops.doctor import current_sweep_status
 
 INCIDENT_ARTIFACT = "cdppe-incident-relances"
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from cdppe.dates import utcnow
+from cdppe.core.dates import utcnow
 from models.enums import FicheStatus, FundingSource, Payer, SignatoryRole
 from models.envelope import Envelope
 from models.types import ExactDecimalType, MoneyType, UTCDateTime

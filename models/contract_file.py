@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from cdppe.money import money_str, to_money
+from cdppe.core.money import money_str, to_money
 from models.enums import FicheStatus, FundingSource, Payer, SignatoryRole
 
 Money = Annotated[

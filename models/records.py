@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from cdppe.dates import utcnow
+from cdppe.core.dates import utcnow
 from models.enums import OutboxStatus
 from models.types import UTCDateTime
 

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from cdppe.money import from_cents, to_cents
+from cdppe.core.money import from_cents, to_cents
 
 
 class MoneyType(TypeDecorator[Decimal]):

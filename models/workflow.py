@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
-from cdppe.dates import utcnow
+from cdppe.core.dates import utcnow
 from models.enums import (
     AmendmentPart,
     AmendmentStatus,

@@ -6,9 +6,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
-from cdppe.amendments import AmendmentRefusedError, OpenedAmendment, apply_signed_amendment, open_amendment
-from cdppe.dates import today_paris
-from cdppe.db import session_scope
+from cdppe.core.dates import today_paris
+from cdppe.services.amendments import (
+    AmendmentRefusedError,
+    OpenedAmendment,
+    apply_signed_amendment,
+    open_amendment,
+)
+from cdppe.store.db import session_scope
 from models import Amendment, Contract, Exercice
 from models.amendment_request import AmendmentRequest
 from models.enums import AmendmentStatus

@@ -6,8 +6,8 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from cdppe.db import session_scope
-from cdppe.summaries import exercice_progress, phase_markdown, plan_action_table
+from cdppe.present.summaries import exercice_progress, phase_markdown, plan_action_table
+from cdppe.store.db import session_scope
 from models import Contract, Exercice
 from models.enums import Phase
 from tasks.cycle import ExerciceRef, mark_waiting

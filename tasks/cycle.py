@@ -9,11 +9,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
-from cdppe import lifecycle
-from cdppe.contracts import find_contract, find_exercice
-from cdppe.dates import today_paris
-from cdppe.db import session_scope
-from cdppe.lifecycle import AnswerRefusedError, Need, mark_phase, next_need, record_answer
+from cdppe.core.dates import today_paris
+from cdppe.services import lifecycle
+from cdppe.services.lifecycle import AnswerRefusedError, Need, mark_phase, next_need, record_answer
+from cdppe.store.contracts import find_contract, find_exercice
+from cdppe.store.db import session_scope
 from models import Departement, Exercice, PhaseState
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus

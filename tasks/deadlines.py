@@ -1,4 +1,4 @@
-"""Prefect tasks around the deadline catalogue (thin wrappers over ``cdppe.reminders.sync``)."""
+"""Prefect tasks around the deadline catalogue (thin wrappers over ``cdppe.services.reminders.sync``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import date
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from cdppe.db import session_scope
-from cdppe.reminders.sync import sync_all_deadlines, sync_deadlines
+from cdppe.services.reminders.sync import sync_all_deadlines, sync_deadlines
+from cdppe.store.db import session_scope
 
 
 @task(name="recalculer-echeances", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -7,8 +7,8 @@ from typing import Any
 from prefect import task
 from prefect.client.schemas.objects import State, TaskRun
 
-from cdppe.db import session_scope
-from cdppe.documents import DocumentError, generate_step_documents
+from cdppe.present.documents import DocumentError, generate_step_documents
+from cdppe.store.db import session_scope
 from models import GeneratedDocument
 from models.enums import Phase
 

@@ -8,9 +8,8 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from cdppe.consolidation import consolidate, consolidated_markdown
-from cdppe.contracts import find_contract
-from cdppe.dashboard import (
+from cdppe.core.dates import format_date_fr, today_paris
+from cdppe.present.dashboard import (
     DASHBOARD_KEY,
     EXERCICE_COLUMNS,
     OBJECTIVE_COLUMNS,
@@ -19,9 +18,11 @@ from cdppe.dashboard import (
     exercice_rows,
     objective_rows,
 )
-from cdppe.dates import format_date_fr, today_paris
-from cdppe.db import session_scope
-from cdppe.exercices import OpeningResult, open_exercice, opening_markdown
+from cdppe.present.documents.consolidated import consolidated_markdown
+from cdppe.services.consolidation import consolidate
+from cdppe.services.exercices import OpeningResult, open_exercice, opening_markdown
+from cdppe.store.contracts import find_contract
+from cdppe.store.db import session_scope
 from models import Departement
 from models.exercice_request import ExerciceOpeningRequest
 
@@ -53,7 +54,7 @@ def publish_consolidated(contract: str, generate_document: bool = False) -> str:
         found = find_contract(session, contract)
         consolidation = consolidate(session, found)
         if generate_document:
-            from cdppe.documents.consolidated import generate_consolidated_document
+            from cdppe.services.consolidation import generate_consolidated_document
 
             assert found.id is not None
             generate_consolidated_document(session, found.id)

@@ -1,4 +1,4 @@
-"""Prefect tasks that queue and send the e-mails (thin wrappers over ``cdppe.reminders``)."""
+"""Prefect tasks that queue and send the e-mails (thin wrappers over ``cdppe.services.reminders``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from cdppe.db import get_engine
-from cdppe.reminders.outbox import queue_due_reminders
-from cdppe.reminders.sender import drain_outbox
+from cdppe.services.reminders.outbox import queue_due_reminders
+from cdppe.services.reminders.sender import drain_outbox
+from cdppe.store.db import get_engine
 
 
 @task(name="mettre-en-file-relances", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -34,7 +34,7 @@ def _pg_schema_url() -> Iterator[str]:
     """A fresh PostgreSQL schema (dropped afterwards), as a URL whose search_path is that schema."""
     from sqlalchemy import text
 
-    from cdppe.db import engine_for
+    from cdppe.store.db import engine_for
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = engine_for(PG_BASE)

@@ -7,8 +7,8 @@ import copy
 from functools import cache
 from typing import Any
 
-from cdppe.catalogue import load_catalogue
-from cdppe.contract_io import load_yaml, read_contract_file
+from cdppe.domain.catalogue import load_catalogue
+from cdppe.services.contract_io import load_yaml, read_contract_file
 from models.contract_file import ContractFile
 from tests.conftest import EXAMPLES
 

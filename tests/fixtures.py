@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from cdppe.db import engine_for, upgrade
+from cdppe.store.db import engine_for, upgrade
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,7 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def cli_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the ``cdppe`` command (default settings) at the test database."""
-    from cdppe.settings import get_settings
+    from cdppe.core.settings import get_settings
 
     monkeypatch.setenv("CDPPE_DATABASE_URL", db_url)
     get_settings.cache_clear()
@@ -58,7 +58,7 @@ def prefect_api() -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    from cdppe.prefect_server import local_server_settings
+    from cdppe.ops.prefect_server import local_server_settings
 
     with local_server_settings(), prefect_test_harness(server_startup_timeout=120):
         yield str(PREFECT_API_URL.value())

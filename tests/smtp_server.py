@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from cdppe.mail_sink import EmlWriter
+from cdppe.ops.mail_sink import EmlWriter
 
 
 def free_port() -> int:

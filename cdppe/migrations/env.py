@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from ``cdppe.db`` (see ``alembic_config``)."""
+"""Alembic environment: the engine comes from ``cdppe.store.db`` (see ``alembic_config``)."""
 
 from __future__ import annotations
 

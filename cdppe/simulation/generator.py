@@ -19,11 +19,12 @@ from typing import Any
 
 import yaml
 
-from cdppe.catalogue import load_catalogue
-from cdppe.contract_io import load_yaml, parse_contract
+from cdppe.core import paths
+from cdppe.domain.catalogue import load_catalogue
+from cdppe.services.contract_io import load_yaml, parse_contract
 from cdppe.simulation.departements import DEPARTEMENTS, Departement
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES_DIR = paths.EXAMPLES_DIR
 EXAMPLES = ("creuse-2025-2027.yaml", "saone-et-loire-2024.yaml")
 
 FIRST_NAMES = ("Camille", "Claire", "Julien", "Nathalie", "Thomas", "Sophie", "Éric", "Isabelle",

@@ -5,7 +5,7 @@ Département), then the answers people give that day (``record_answer``, the
 path of ``cdppe record``, with ``as_of`` = that day), then the phase flows of the
 phases those answers completed, run in-process: each one completes as it would
 after a resume (documents, phase state, artifacts). "Today" is the simulated
-day everywhere (``Settings.today`` freezes ``cdppe.dates.today_paris``).
+day everywhere (``Settings.today`` freezes ``cdppe.core.dates.today_paris``).
 
 The same loop runs without Prefect (``orchestrated=False``): the same
 functions the flows' tasks call, in one plain Python loop. The benchmark
@@ -30,13 +30,19 @@ from typing import Any, Protocol, cast
 
 from sqlmodel import Session, select
 
-from cdppe.contract_io import parse_contract
-from cdppe.db import get_engine, session_scope, upgrade
-from cdppe.importer import import_contract
-from cdppe.lifecycle import complete_phase, mark_phase, next_need, phase_completion_date, record_answer
-from cdppe.settings import Settings, get_settings
+from cdppe.core.settings import Settings, get_settings
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.importer import import_contract
+from cdppe.services.lifecycle import (
+    complete_phase,
+    mark_phase,
+    next_need,
+    phase_completion_date,
+    record_answer,
+)
 from cdppe.simulation.actor import Plan, Step, plan_departement
 from cdppe.simulation.generator import scenario_contracts
+from cdppe.store.db import get_engine, session_scope, upgrade
 from models import Amendment, Contract, Exercice, PhaseState
 from models.amendment_request import AmendmentRequest
 from models.enums import PHASE_ORDER, AmendmentStatus, Phase, PhaseStatus
@@ -103,9 +109,9 @@ class PlainBackend:
         self.counters = Counters()
 
     def sweep(self, day: date) -> None:
-        from cdppe.reminders.outbox import queue_due_reminders
-        from cdppe.reminders.sender import drain_outbox
-        from cdppe.reminders.sync import sync_all_deadlines
+        from cdppe.services.reminders.outbox import queue_due_reminders
+        from cdppe.services.reminders.sender import drain_outbox
+        from cdppe.services.reminders.sync import sync_all_deadlines
 
         with session_scope() as session:
             sync_all_deadlines(session, day)
@@ -122,14 +128,14 @@ class PlainBackend:
         self._finish(contract_key, year, phase)
 
     def open_avenant(self, request: AmendmentRequest, day: date) -> None:
-        from cdppe.amendments import open_amendment
+        from cdppe.services.amendments import open_amendment
 
         with session_scope() as session:
             contract, exercice = _ids(session, request.contract, request.year)
             open_amendment(session, contract, exercice, request, day, None)
 
     def finish_avenant(self, request: AmendmentRequest, day: date) -> None:
-        from cdppe.amendments import apply_signed_amendment
+        from cdppe.services.amendments import apply_signed_amendment
 
         number = 1
         self._finish(request.contract, request.year, Phase.DELIBERATION, number)
@@ -188,7 +194,7 @@ class FlowBackend:
         if self._deployment is None:
             from prefect.deployments.runner import RunnerDeployment
 
-            from deployments.runs import PHASE_DEPLOYMENTS
+            from cdppe.ops.phase_runs import PHASE_DEPLOYMENTS
             from flows.amendment import amendment
             from flows.annual_cycle import PHASE_FLOWS
 
@@ -201,7 +207,7 @@ class FlowBackend:
         return self._deployment
 
     def _execute(self, flow_obj: Any, flow_run_id: Any, parameters: dict[str, Any]) -> None:
-        from cdppe.prefect_private import run_flow_run
+        from cdppe.ops.prefect_private import run_flow_run
 
         run_flow_run(flow_obj, flow_run_id, parameters)
         self.counters.flow_runs += 1
@@ -222,8 +228,8 @@ class FlowBackend:
 
     def finish_avenant(self, request: AmendmentRequest, day: date) -> None:
         """The answers are recorded already (``cdppe record``): each phase run completes at once."""
-        from cdppe.lifecycle import AVENANT_PHASES
-        from deployments.runs import start_phase_run
+        from cdppe.ops.phase_runs import start_phase_run
+        from cdppe.services.lifecycle import AVENANT_PHASES
         from flows.annual_cycle import PHASE_FLOWS
 
         with session_scope() as session:
@@ -261,8 +267,8 @@ def prefect_api(server_database_url: str | None = None) -> Iterator[str]:
         temporary_settings,
     )
 
-    from cdppe.prefect_private import temporary_server
-    from cdppe.prefect_server import local_server_settings, own_server_client_settings
+    from cdppe.ops.prefect_private import temporary_server
+    from cdppe.ops.prefect_server import local_server_settings, own_server_client_settings
 
     with ExitStack() as stack:
         url = PREFECT_API_URL.value()
@@ -353,7 +359,7 @@ def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestra
     ``sweep_every`` > 1 sweeps only every N days (and the last day): for fast tests only;
     the command always sweeps daily.
     """
-    from cdppe.mail_sink import start_sink
+    from cdppe.ops.mail_sink import start_sink
 
     start = time.perf_counter()
     out = out.resolve()

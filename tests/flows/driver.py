@@ -17,7 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import resume_flow_run
 
-from cdppe.cli import wait_deployments
+from cdppe.cli.app import wait_deployments
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ class PhaseChain:
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
         from prefect.client.schemas.sorting import FlowRunSort
 
-        from deployments.runs import PHASE_DEPLOYMENTS
+        from cdppe.ops.phase_runs import PHASE_DEPLOYMENTS
 
         flows = {name.split("/")[0] for name in PHASE_DEPLOYMENTS.values()}
         with get_client(sync_client=True) as client:
@@ -133,8 +133,8 @@ def wait_for_step(chain: PhaseChain, previous_key: str | None = None, timeout: f
                   last_phase_done: bool = True) -> FlowRun:
     """The chain's run paused on a new key; or, when nothing waits any more and the chain's last
     phase run has completed, that run."""
-    from cdppe.lifecycle import phase_sequence
-    from deployments.runs import PHASE_DEPLOYMENTS
+    from cdppe.ops.phase_runs import PHASE_DEPLOYMENTS
+    from cdppe.services.lifecycle import phase_sequence
 
     last_flow = PHASE_DEPLOYMENTS[phase_sequence(chain.avenant)[-1]].split("/")[0]
     deadline = time.monotonic() + timeout

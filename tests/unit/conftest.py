@@ -12,7 +12,7 @@ NO_DATABASE = "postgresql+psycopg://unit-tests@127.0.0.1:9/no_database_in_unit_t
 
 @pytest.fixture(autouse=True)
 def no_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from cdppe.settings import get_settings
+    from cdppe.core.settings import get_settings
 
     monkeypatch.setenv("CDPPE_DATABASE_URL", NO_DATABASE)
     get_settings.cache_clear()

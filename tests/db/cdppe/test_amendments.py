@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from cdppe.amendments import AmendmentRefusedError, open_amendment, unused_credits
-from cdppe.contract_io import parse_contract
-from cdppe.importer import import_contract
+from cdppe.services.amendments import AmendmentRefusedError, open_amendment, unused_credits
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.importer import import_contract
 from models import Amendment, AmendmentLine, Contract, Exercice, FicheAction, FicheExecution, Payment
 from models.amendment_request import AmendmentRequest, EnvelopeChange, Transfer
 from models.enums import AmendmentPart, FundingSource

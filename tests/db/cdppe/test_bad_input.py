@@ -8,7 +8,7 @@ import yaml
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from cdppe.cli import app
+from cdppe.cli.app import app
 from models import Contract, Payment
 from tests.db.cdppe.test_lifecycle import deliberate, setup, sign_all
 from tests.factories import minimal_contract

@@ -10,8 +10,8 @@ import yaml
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from cdppe import cli
-from cdppe.cli import app
+from cdppe.cli import app as cli
+from cdppe.cli.app import app
 from models import Contract, MoneyLine
 from tests.conftest import EXAMPLES
 from tests.factories import minimal_contract

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.lifecycle import get_phase_state
-from cdppe.stack_address import StackAddress, write_address
+from cdppe.cli.app import app
+from cdppe.ops.stack_address import StackAddress, write_address
+from cdppe.store.workflow import get_phase_state
 from models import Exercice, PhaseState
 from models.enums import Phase
 from tests.conftest import EXAMPLES

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from cdppe import lifecycle
-from cdppe.cli_record import record_fields
-from cdppe.lifecycle import AnswerRefusedError
+from cdppe.cli.record import record_fields
+from cdppe.services import lifecycle
+from cdppe.services.lifecycle import AnswerRefusedError
 from models import AuditEvent, Deliberation, Signature
 from models.enums import Phase
 from tests.db.cdppe.test_lifecycle import WHO, setup

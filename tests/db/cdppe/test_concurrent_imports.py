@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from cdppe import amendments
-from cdppe.amendments import open_amendment
+from cdppe.services import amendments
+from cdppe.services.amendments import open_amendment
 from models import Amendment, Contract, Exercice
 from tests.conftest import EXAMPLES, _pg_schema_url
 from tests.db.cdppe.test_amendments import AS_OF, request, two_years

@@ -12,17 +12,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from cdppe import cli_exercices
-from cdppe.amendments import apply_signed_amendment, open_amendment
-from cdppe.cli import app
-from cdppe.consolidation import consolidate
-from cdppe.dates import utcnow
-from cdppe.documents.consolidated import generate_consolidated_document
-from cdppe.importer import import_contract
-from cdppe.lifecycle import record_answer
-from cdppe.money import format_eur
-from cdppe.reminders import sender
-from cdppe.settings import get_settings
+from cdppe.cli import exercices as cli_exercices
+from cdppe.cli.app import app
+from cdppe.core.dates import utcnow
+from cdppe.core.money import format_eur
+from cdppe.core.settings import get_settings
+from cdppe.services.amendments import apply_signed_amendment, open_amendment
+from cdppe.services.consolidation import consolidate, generate_consolidated_document
+from cdppe.services.importer import import_contract
+from cdppe.services.lifecycle import record_answer
+from cdppe.services.reminders import sender
 from models import Amendment, Contract, Exercice, FicheAction, MoneyLine, OutboxEmail
 from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange, Transfer
 from models.answers import AcknowledgementAnswer, DeliberationAnswer, SignatureAnswer

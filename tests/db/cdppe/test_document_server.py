@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from cdppe.document_server import build_app, document_link
-from cdppe.settings import get_settings
+from cdppe.core.settings import get_settings
+from cdppe.ops.document_server import build_app
+from cdppe.present.links import document_link
 from models import GeneratedDocument
 from tests.db.cdppe.test_cli import SAONE
 from tests.db.cdppe.test_cli import runner as cli_runner
@@ -30,7 +31,7 @@ def client(cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Test
 def stored_document(engine: Engine, path: Path) -> GeneratedDocument:
     from sqlmodel import select
 
-    from cdppe.cli import app
+    from cdppe.cli.app import app
     from models import Contract
 
     assert cli_runner.invoke(app, ["contract", "import", str(SAONE)]).exit_code == 0

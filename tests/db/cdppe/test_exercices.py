@@ -15,13 +15,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from cdppe import cli_exercices
-from cdppe.amendments import open_amendment
-from cdppe.cli import app
-from cdppe.documents import generate_step_documents
-from cdppe.exercices import ExerciceOpeningError, open_exercice
-from cdppe.importer import import_contract
-from cdppe.money import format_eur
+from cdppe.cli import exercices as cli_exercices
+from cdppe.cli.app import app
+from cdppe.core.money import format_eur
+from cdppe.present.documents import generate_step_documents
+from cdppe.services.amendments import open_amendment
+from cdppe.services.exercices import ExerciceOpeningError, open_exercice
+from cdppe.services.importer import import_contract
 from models import (
     AmendmentLine,
     AuditEvent,

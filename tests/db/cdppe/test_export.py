@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.dashboard import EXERCICE_COLUMNS, exercice_rows
-from cdppe.importer import import_contract
+from cdppe.cli.app import app
+from cdppe.present.dashboard import EXERCICE_COLUMNS, exercice_rows
+from cdppe.services.importer import import_contract
 from models import Exercice, Payment
 from models.enums import FundingSource
 from tests.factories import example_file

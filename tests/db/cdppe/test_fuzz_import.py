@@ -26,8 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.contract_io import load_yaml
+from cdppe.cli.app import app
+from cdppe.services.contract_io import load_yaml
 from tests.conftest import EXAMPLES
 
 FUZZ_SECONDS = float(os.environ.get("CDPPE_FUZZ_SECONDS", "20"))

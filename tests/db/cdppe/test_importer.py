@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, func, select
 
-from cdppe.contract_io import parse_contract
-from cdppe.importer import import_contract
-from cdppe.rules import RuleViolationError
+from cdppe.domain.rules import RuleViolationError
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.importer import import_contract
 from models import AuditEvent, Contract, Exercice, FicheAction, MoneyLine
 from tests.factories import minimal_contract
 

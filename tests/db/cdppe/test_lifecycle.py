@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
-from cdppe.contract_io import parse_contract
-from cdppe.importer import import_contract
-from cdppe.lifecycle import AnswerRefusedError, current_phase, next_need, record_answer
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.importer import import_contract
+from cdppe.services.lifecycle import AnswerRefusedError, current_phase, next_need, record_answer
 from models import Contract, Exercice, Payment, Signature
 from models.answers import (
     AcknowledgementAnswer,

@@ -14,11 +14,11 @@ import yaml
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from cdppe.amendments import apply_signed_amendment, open_amendment
-from cdppe.cli import app
-from cdppe.contract_io import parse_contract
-from cdppe.exercices import open_exercice
-from cdppe.importer import ImportConflictError, import_contract
+from cdppe.cli.app import app
+from cdppe.services.amendments import apply_signed_amendment, open_amendment
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.exercices import open_exercice
+from cdppe.services.importer import ImportConflictError, import_contract
 from models import (
     Amendment,
     AmendmentLine,
@@ -204,7 +204,7 @@ def test_opening_lines_and_targets_survive_a_reimport_listing_the_year(session: 
 
 def test_cli_shows_the_difference_in_french_and_refuses_without_force(
         cli_db: str, tmp_path: Path) -> None:
-    from cdppe.db import session_scope
+    from cdppe.store.db import session_scope
 
     with session_scope() as session:
         opened_saone(session)

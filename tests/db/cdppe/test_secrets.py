@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from cdppe.cli import app
+from cdppe.cli.app import app
 from models import PartyMember
 from tests.db.cdppe.reminders.test_year_simulation import import_saone
 

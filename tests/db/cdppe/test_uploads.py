@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from cdppe.cli import app
+from cdppe.cli.app import app
 from models import GeneratedDocument, Signature
 from tests.db.cdppe.test_lifecycle import deliberate, setup
 from tests.unit.cdppe.test_uploads import PDF

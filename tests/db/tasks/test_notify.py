@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cdppe.settings import get_settings
+from cdppe.core.settings import get_settings
 from models import Deadline
 from tasks.deadlines import sync_all_deadlines_task, sync_exercice_deadlines_task
 from tests.db.cdppe.reminders.test_year_simulation import import_saone

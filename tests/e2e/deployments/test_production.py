@@ -24,9 +24,9 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cdppe.contract_io import read_contract_file
-from cdppe.db import engine_for, upgrade
-from cdppe.importer import import_contract
+from cdppe.services.contract_io import read_contract_file
+from cdppe.services.importer import import_contract
+from cdppe.store.db import engine_for, upgrade
 from models import Amendment, Exercice, PhaseState, Signature
 from models.enums import PhaseStatus
 from tests.conftest import EXAMPLES, ROOT, _pg_schema_url

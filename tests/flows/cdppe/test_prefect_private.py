@@ -1,4 +1,4 @@
-"""The fork-server path of ``cdppe.prefect_private`` on a real Prefect API: a served run is forked."""
+"""The fork-server path of ``cdppe.ops.prefect_private`` on a real Prefect API: a served run is forked."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdppe.local_stack import FORK_SERVER
+from cdppe.ops.local_stack import FORK_SERVER
 
 FLOW_MODULE = '''
 import os
@@ -30,7 +30,7 @@ import asyncio
 
 from prefect.runner import Runner
 
-from cdppe.prefect_private import preload_flow_processes
+from cdppe.ops.prefect_private import preload_flow_processes
 from where import where_am_i
 
 if __name__ == "__main__":  # the fork server's children import this module again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cdppe.prefect_server import SERVER_ENVIRONMENT, own_server_client_settings
+from cdppe.ops.prefect_server import SERVER_ENVIRONMENT, own_server_client_settings
 from tests.unit.cdppe.test_prefect_server import BATCH
 
 

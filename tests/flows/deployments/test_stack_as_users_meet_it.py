@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from cdppe.local_stack import child_pids
+from cdppe.ops.local_stack import child_pids
 from tests.conftest import ROOT
 from tests.flows.cdppe.test_local_stack import free_port
 

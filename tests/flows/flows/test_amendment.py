@@ -12,10 +12,10 @@ import pytest
 from prefect.deployments import run_deployment
 from sqlmodel import Session, select
 
-from cdppe.contract_io import read_contract_file
-from cdppe.db import engine_for, upgrade
-from cdppe.importer import import_contract
-from cdppe.lifecycle import record_answer
+from cdppe.services.contract_io import read_contract_file
+from cdppe.services.importer import import_contract
+from cdppe.services.lifecycle import record_answer
+from cdppe.store.db import engine_for, upgrade
 from models import Amendment, AmendmentLine, Contract, Exercice, GeneratedDocument, Payment
 from models.answers import AcknowledgementAnswer, DeliberationAnswer, DiagnosisAnswer, SignatureAnswer
 from models.enums import AmendmentPart, FundingSource, Phase, SignatoryRole

@@ -17,10 +17,10 @@ from prefect.deployments import run_deployment
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from cdppe.contract_io import read_contract_file
-from cdppe.db import engine_for, upgrade
-from cdppe.importer import import_contract
-from cdppe.uploads import ingest_operator_file
+from cdppe.services.contract_io import read_contract_file
+from cdppe.services.importer import import_contract
+from cdppe.services.uploads import ingest_operator_file
+from cdppe.store.db import engine_for, upgrade
 from models import (
     AuditEvent,
     Deliberation,

@@ -11,9 +11,9 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from cdppe.contract_io import read_contract_file
-from cdppe.dashboard import DASHBOARD_KEY, OBJECTIVES_KEY
-from cdppe.importer import import_contract
+from cdppe.present.dashboard import DASHBOARD_KEY, OBJECTIVES_KEY
+from cdppe.services.contract_io import read_contract_file
+from cdppe.services.importer import import_contract
 from flows.dashboard import national_dashboard
 from flows.exercice_opening import exercice_opening
 from models import Exercice

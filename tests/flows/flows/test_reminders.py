@@ -10,7 +10,7 @@ from prefect.client.orchestration import get_client
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cdppe.settings import get_settings
+from cdppe.core.settings import get_settings
 from flows.reminders import send_due_reminders
 from models import OutboxEmail
 from models.enums import OutboxStatus

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from cdppe.db import engine_for
-from cdppe.settings import get_settings
+from cdppe.core.settings import get_settings
 from cdppe.simulation.runner import SimulationResult, simulate
 from cdppe.simulation.summary import database_fingerprint, documents_fingerprint, summarize
+from cdppe.store.db import engine_for
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.contract_io import load_yaml, parse_contract, parse_yaml
-from cdppe.money import MoneyError, to_money
-from cdppe.rules import RuleViolationError
+from cdppe.cli.app import app
+from cdppe.core.money import MoneyError, to_money
+from cdppe.domain.rules import RuleViolationError
+from cdppe.services.contract_io import load_yaml, parse_contract, parse_yaml
 from tests.factories import minimal_contract
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -100,8 +100,8 @@ def test_amounts_are_bounded() -> None:
 
 def test_last_resort_handler_prints_an_error_id_and_logs_the_traceback(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from cdppe import contracts
-    from cdppe.settings import get_settings
+    from cdppe.core.settings import get_settings
+    from cdppe.store import contracts
 
     monkeypatch.setenv("CDPPE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CDPPE_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
@@ -111,7 +111,7 @@ def test_last_resort_handler_prints_an_error_id_and_logs_the_traceback(
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(contracts, "find_contract", broken)
-    monkeypatch.setattr("cdppe.cli.find_contract", broken)
+    monkeypatch.setattr("cdppe.cli.app.find_contract", broken)
     try:
         result = CliRunner().invoke(app, ["contract", "show", "71-2024"])
     finally:

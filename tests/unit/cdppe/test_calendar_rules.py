@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from cdppe.calendar_rules import (
+from cdppe.core.dates import format_date_fr
+from cdppe.domain.calendar_rules import (
     at_least_before,
     at_the_latest,
     convocation_deadline,
@@ -10,7 +11,6 @@ from cdppe.calendar_rules import (
     is_working_day,
     report_due_date,
 )
-from cdppe.dates import format_date_fr
 
 
 def test_report_due_one_year_after_last_signature() -> None:

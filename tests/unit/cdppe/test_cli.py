@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cdppe import cli
-from cdppe.cli import app
+from cdppe.cli import app as cli
+from cdppe.cli.app import app
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()

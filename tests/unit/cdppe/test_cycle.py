@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from cdppe.cycle import ExerciceSnapshot, current_phase, phases_done, step_recorded, waiting_for
+from cdppe.domain.cycle import ExerciceSnapshot, current_phase, phases_done, step_recorded, waiting_for
 from models.enums import FundingSource, Phase, PhaseStatus, SignatoryRole
 
 FACTS = ExerciceSnapshot(contract_key="71-2024", departement_code="71", year=2024,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from cdppe.document_server import build_app
-from cdppe.settings import get_settings
+from cdppe.core.settings import get_settings
+from cdppe.ops.document_server import build_app
 
 PDF = b"%PDF-1.4\n% page signee\n%%EOF\n"
 
@@ -39,7 +39,7 @@ def test_upload_takes_a_pdf_and_gives_its_reference(client: TestClient) -> None:
     assert stored.status_code == 201, stored.text
     sha = stored.json()["sha256"]
     assert len(sha) == 64
-    from cdppe.uploads import find_ingested
+    from cdppe.services.uploads import find_ingested
 
     assert find_ingested(sha, "scan_sha256").path.read_bytes() == PDF
 

@@ -1,6 +1,6 @@
 import pytest
 
-from cdppe.fiche_numbers import FicheNumberError, natural_sorted, parse_fiche_number
+from cdppe.domain.fiche_numbers import FicheNumberError, natural_sorted, parse_fiche_number
 
 
 def test_seed_forms_parse() -> None:

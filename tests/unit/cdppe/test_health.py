@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cdppe.health import (
+from cdppe.ops.health import (
     CronSpec,
     deployments_check,
     last_occurrence,

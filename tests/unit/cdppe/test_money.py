@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from cdppe.money import MoneyError, format_eur, from_cents, money_str, to_cents, to_money
+from cdppe.core.money import MoneyError, format_eur, from_cents, money_str, to_cents, to_money
 
 
 def plain(text: str) -> str:

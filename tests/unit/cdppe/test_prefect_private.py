@@ -1,4 +1,4 @@
-"""Pins each Prefect internal that ``cdppe.prefect_private`` relies on: an upgrade fails here first."""
+"""Pins each Prefect internal that ``cdppe.ops.prefect_private`` relies on: an upgrade fails here first."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_a_module_flow_pickles_by_reference_and_keeps_its_annotations() -> None:
     import cloudpickle
     from prefect.flows import Flow
 
-    from cdppe.prefect_private import pickle_flows_by_reference
+    from cdppe.ops.prefect_private import pickle_flows_by_reference
     from flows.amendment import amendment
 
     pickle_flows_by_reference()

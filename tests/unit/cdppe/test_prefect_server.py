@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from cdppe.prefect_server import (
+from cdppe.ops.prefect_server import (
     SERVER_ENVIRONMENT,
     local_server_settings,
     server_environment,

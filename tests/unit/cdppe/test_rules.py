@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from cdppe.contract_io import parse_contract
-from cdppe.rules import RuleViolationError
+from cdppe.domain.rules import RuleViolationError
+from cdppe.services.contract_io import parse_contract
 from tests.factories import minimal_contract
 
 

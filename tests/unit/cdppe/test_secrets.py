@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cdppe.settings import Settings, get_settings
+from cdppe.core.settings import Settings, get_settings
 
 
 def test_repr_and_str_mask_every_password() -> None:

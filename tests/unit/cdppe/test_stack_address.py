@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdppe.stack_address import StackAddress, apply_address, read_address, remove_address, write_address
+from cdppe.ops.stack_address import StackAddress, apply_address, read_address, remove_address, write_address
 
 ADDRESS = StackAddress(api_url="http://127.0.0.1:4300/api", ui_url="http://127.0.0.1:4300",
                        smtp_host="127.0.0.1", smtp_port=8026)
@@ -47,7 +47,7 @@ def test_a_stack_removes_only_its_own_address(tmp_path: Path) -> None:
 
 
 def test_each_child_of_the_stack_gets_only_the_environment_of_its_job() -> None:
-    from cdppe.local_stack import child_environment
+    from cdppe.ops.local_stack import child_environment
 
     env = {"PATH": "/usr/bin", "LC_ALL": "C.UTF-8", "CDPPE_SMTP_PASSWORD": "secret-smtp",
            "CDPPE_DATA_DIR": "/d", "CDPPE_SINK_PORT": "8025", "PREFECT_API_URL": "http://x/api",

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from cdppe.local_stack import child_pids, command_line, flow_run_pids, wait_children_exit
+from cdppe.ops.local_stack import child_pids, command_line, flow_run_pids, wait_children_exit
 
 
 def test_waits_for_the_children_of_a_process_to_exit() -> None:

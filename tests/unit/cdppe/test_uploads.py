@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.settings import get_settings
-from cdppe.uploads import UploadRefusedError, find_ingested, ingest_operator_file, uploads_dir
+from cdppe.cli.app import app
+from cdppe.core.settings import get_settings
+from cdppe.services.uploads import UploadRefusedError, find_ingested, ingest_operator_file, uploads_dir
 from models.answers import SignatureAnswer
 
 PDF = b"%PDF-1.4\n% page signee\n%%EOF\n"

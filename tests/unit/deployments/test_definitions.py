@@ -41,7 +41,7 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
 
 
 def test_each_phase_starts_the_deployment_of_its_own_flow() -> None:
-    from deployments.runs import PHASE_DEPLOYMENTS
+    from cdppe.ops.phase_runs import PHASE_DEPLOYMENTS
     from flows.annual_cycle import PHASE_FLOWS
     from models.enums import PHASE_ORDER
 

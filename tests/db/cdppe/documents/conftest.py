@@ -12,9 +12,9 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from cdppe.contract_io import parse_contract
-from cdppe.documents import docx_text
-from cdppe.importer import import_contract
+from cdppe.present.documents import docx_text
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.importer import import_contract
 from models import Exercice, GeneratedDocument
 from models.contract_file import ContractFile
 from tests.factories import example_file

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.documents import DocumentError
-from cdppe.documents.pdf import soffice_path
+from cdppe.cli.app import app
+from cdppe.present.documents import DocumentError
+from cdppe.present.documents.pdf import soffice_path
 from models import GeneratedDocument, PhaseState
 from models.enums import Phase, PhaseStatus
 from tasks.documents import generate_documents
@@ -60,7 +60,7 @@ def test_cli_refusals_are_french(cli_db: str, import_cf: Importer, tmp_path: Pat
     bad_year = runner.invoke(app, ["documents", "generate", "71-2024", "--year", "2031"])
     assert bad_year.exit_code == 2 and "exercice 2031 absent" in bad_year.output
     # The refusal without LibreOffice, even on a machine that has it (the conversion: below).
-    monkeypatch.setattr("cdppe.documents.pdf.soffice_path", lambda: None)
+    monkeypatch.setattr("cdppe.present.documents.pdf.soffice_path", lambda: None)
     pdf = runner.invoke(app, ["documents", "generate", "71-2024", "--format", "pdf",
                               "--out", str(tmp_path)])
     assert pdf.exit_code == 2 and "nécessite LibreOffice" in pdf.output

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from cdppe.documents import generate_step_documents
+from cdppe.present.documents import generate_step_documents
 from models import OdpeReview
 from models.enums import Phase
 from tests.db.cdppe.documents.conftest import Importer, read_doc

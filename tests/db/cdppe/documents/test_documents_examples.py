@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from cdppe.documents import generate_step_documents
+from cdppe.present.documents import generate_step_documents
 from models import GeneratedDocument
 from models.enums import FicheStatus, Phase
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx, example, plain, read_doc

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from cdppe.documents import DocumentError, generate_step_documents
+from cdppe.present.documents import DocumentError, generate_step_documents
 from models import Amendment, AmendmentLine, AmendmentTransfer, OdpeReview, Payment
 from models.enums import AmendmentPart, FundingSource, Phase
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx, plain, read_doc

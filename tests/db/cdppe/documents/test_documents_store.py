@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from cdppe.documents import (
+from cdppe.present.documents import (
     DocumentError,
     PdfUnavailableError,
     SignedDocumentError,
@@ -16,8 +16,8 @@ from cdppe.documents import (
     mark_signed,
     template_version,
 )
-from cdppe.documents.pdf import soffice_path
-from cdppe.documents.store import write_file
+from cdppe.present.documents.pdf import soffice_path
+from cdppe.store.documents import write_file
 from models import GeneratedDocument
 from models.enums import Phase
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx
@@ -97,7 +97,7 @@ def test_unknown_format_is_refused_before_anything_is_written(session: Session, 
 def test_pdf_needs_libreoffice(session: Session, import_cf: Importer, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     cid, exercices = import_cf(minimal_contract())
-    monkeypatch.setattr("cdppe.documents.pdf.soffice_path", lambda: None)  # even where it is installed
+    monkeypatch.setattr("cdppe.present.documents.pdf.soffice_path", lambda: None)  # even where installed
     with pytest.raises(PdfUnavailableError, match="nécessite LibreOffice"):
         generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("pdf",),
                                 out_dir=tmp_path)
@@ -121,7 +121,7 @@ def test_pdf_where_libreoffice_is_installed(session: Session, import_cf: Importe
 
 
 def test_default_directory_is_the_settings_documents_dir(session: Session, import_cf: Importer) -> None:
-    from cdppe.settings import get_settings
+    from cdppe.core.settings import get_settings
 
     cid, exercices = import_cf(minimal_contract())
     doc = generate_step_documents(session, cid, exercices[2024], Phase.DIAGNOSIS, ("html",))[0]

@@ -7,8 +7,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from cdppe.cli import app
-from cdppe.settings import get_settings
+from cdppe.cli.app import app
+from cdppe.core.settings import get_settings
 from tests.db.cdppe.reminders.test_year_simulation import import_saone
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401
 

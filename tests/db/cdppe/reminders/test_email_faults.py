@@ -15,12 +15,12 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cdppe.dates import PARIS
-from cdppe.db import session_scope
-from cdppe.reminders.outbox import queue_due_reminders
-from cdppe.reminders.render import new_message_id
-from cdppe.reminders.sender import drain_outbox
-from cdppe.reminders.sync import sync_all_deadlines
+from cdppe.core.dates import PARIS
+from cdppe.present.reminder_emails import new_message_id
+from cdppe.services.reminders.outbox import queue_due_reminders
+from cdppe.services.reminders.sender import drain_outbox
+from cdppe.services.reminders.sync import sync_all_deadlines
+from cdppe.store.db import session_scope
 from models import OutboxEmail, PartyMember
 from models.enums import OutboxStatus, SignatoryRole
 from tests.db.cdppe.reminders.test_year_simulation import COORD, import_saone, settings_for

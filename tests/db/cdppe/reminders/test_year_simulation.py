@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cdppe.calendar_rules import is_working_day, previous_working_day
-from cdppe.dates import PARIS
-from cdppe.db import session_scope
-from cdppe.importer import import_contract
-from cdppe.reminders.outbox import queue_due_reminders
-from cdppe.reminders.sender import drain_outbox
-from cdppe.reminders.sync import sync_all_deadlines
-from cdppe.settings import Settings
+from cdppe.core.dates import PARIS
+from cdppe.core.settings import Settings
+from cdppe.domain.calendar_rules import is_working_day, previous_working_day
+from cdppe.services.importer import import_contract
+from cdppe.services.reminders.outbox import queue_due_reminders
+from cdppe.services.reminders.sender import drain_outbox
+from cdppe.services.reminders.sync import sync_all_deadlines
+from cdppe.store.db import session_scope
 from models import Deadline, Deliberation, Exercice, OutboxEmail, Payment, Signature
 from models.enums import DeadlineStatus, FundingSource, OutboxStatus, SignatoryRole
 from tests.conftest import EXAMPLES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect.client.schemas.objects import State, StateType
 
-from cdppe.documents import DocumentError
+from cdppe.present.documents import DocumentError
 from models.enums import Phase
 from tasks.documents import generate_documents, retry_unless_refused
 

@@ -7,8 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from cdppe.documents.docx import docx_text, html_to_docx
-from cdppe.documents.store import STALE_TEMPORARY_SECONDS, remove_stale_temporaries
+from cdppe.present.documents.docx import docx_text, html_to_docx
+from cdppe.store.documents import STALE_TEMPORARY_SECONDS, remove_stale_temporaries
 
 
 def test_a_docx_is_written_even_from_control_characters() -> None:

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from cdppe.documents.context import Line, attainment, plan_rows
-from cdppe.documents.french import departement_of
-from cdppe.documents.render import environment, fr_date, fr_money, fr_number, paragraphs
+from cdppe.domain.plan import Line, attainment, plan_rows
+from cdppe.present.documents.french import departement_of
+from cdppe.present.documents.render import environment, fr_date, fr_money, fr_number, paragraphs
 from models.enums import FundingSource, Payer
 
 

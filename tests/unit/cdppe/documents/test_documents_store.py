@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cdppe.documents import DocumentKind, UnsafeIdentifierError, document_path
+from cdppe.present.documents import DocumentKind, UnsafeIdentifierError, document_path
 
 
 @pytest.mark.parametrize("key", ["../etc", "71/2024", "..", "", "a" * 41, "71 2024", "é-2024"])

@@ -13,10 +13,10 @@ from email.parser import BytesParser
 
 import pytest
 
-from cdppe.contract_io import parse_contract
-from cdppe.reminders.policy import Recipient
-from cdppe.reminders.render import build_message
-from cdppe.rules import RuleViolationError
+from cdppe.domain.reminder_policy import Recipient
+from cdppe.domain.rules import RuleViolationError
+from cdppe.present.reminder_emails import build_message
+from cdppe.services.contract_io import parse_contract
 from tests.factories import minimal_contract
 
 BAD = "pmi.é@cd71.example.fr"

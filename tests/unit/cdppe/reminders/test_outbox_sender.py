@@ -6,9 +6,9 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from cdppe.mail_sink import start_sink
-from cdppe.reminders.sender import backoff, classify
-from cdppe.settings import Settings
+from cdppe.core.settings import Settings
+from cdppe.ops.mail_sink import start_sink
+from cdppe.services.reminders.sender import backoff, classify
 from tests.smtp_server import free_port
 
 

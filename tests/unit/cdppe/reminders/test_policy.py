@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from cdppe.calendar_rules import is_working_day
-from cdppe.campaigns import available_campaign_years, load_campaign
-from cdppe.deadlines import ExerciceSnapshot, compute_deadlines
-from cdppe.reminders.policy import (
+from cdppe.domain.calendar_rules import is_working_day
+from cdppe.domain.campaigns import available_campaign_years, load_campaign
+from cdppe.domain.deadlines import ExerciceSnapshot, compute_deadlines
+from cdppe.domain.reminder_policy import (
     DeadlineInfo,
     Member,
     Recipient,

@@ -10,8 +10,8 @@ from email.parser import BytesParser
 
 import icalendar
 
-from cdppe.reminders.policy import DeadlineInfo, PlannedReminder, Recipient
-from cdppe.reminders.render import build_message, new_message_id, one_line, render_reminder
+from cdppe.domain.reminder_policy import DeadlineInfo, PlannedReminder, Recipient
+from cdppe.present.reminder_emails import build_message, new_message_id, one_line, render_reminder
 
 MAIL_FROM = "CDPPE <cdppe-noreply@cdppe.example.org>"
 COORD = Recipient("Coordination nationale", "coord@example.org", "coordinator")
@@ -91,8 +91,8 @@ def test_one_line_removes_every_line_break() -> None:
 
 
 def test_an_email_opens_the_run_that_waits_never_the_sweep() -> None:
-    from cdppe.reminders.outbox import ContractContext
-    from cdppe.reminders.policy import Recipient
+    from cdppe.domain.reminder_policy import Recipient
+    from cdppe.services.reminders.outbox import ContractContext
     from models.enums import Phase
 
     ctx = ContractContext(1, "71-2024", "Contrat", "71", Recipient("C", "c@x.fr", "coordinator"), (),

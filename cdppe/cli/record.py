@@ -1,0 +1,235 @@
+"""``cdppe record``: answer a waiting step from the command line, as the UI form does."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from cdppe.core.dates import today_paris
+from cdppe.ops.prefect_access import PrefectUnavailableError, require_prefect_api
+from cdppe.services.lifecycle import (
+    AnswerRefusedError,
+    current_phase,
+    lock_exercice,
+    next_need,
+    record_answer,
+)
+from cdppe.services.uploads import UploadRefusedError, ingest_operator_file
+from cdppe.store.contracts import ContractNotFoundError, find_contract, find_exercice
+from cdppe.store.db import session_scope
+from cdppe.store.workflow import get_phase_state
+from models import Contract, Exercice
+from models.enums import Phase
+
+console = Console()
+err = Console(stderr=True)
+
+PHASE_ALIASES = {
+    "diagnostic": Phase.DIAGNOSIS, "deliberation": Phase.DELIBERATION, "délibération": Phase.DELIBERATION,
+    "signature": Phase.SIGNATURE, "versement": Phase.CREDIT_PAYMENT, "paiement": Phase.CREDIT_PAYMENT,
+    "odpe": Phase.ODPE_REVIEW, "rapport": Phase.EXECUTION_REPORT, "avenant": Phase.AMENDMENT,
+}
+
+
+def parse_phase(text: str) -> Phase:
+    try:
+        return Phase(text)
+    except ValueError:
+        if text.lower() in PHASE_ALIASES:
+            return PHASE_ALIASES[text.lower()]
+    known = ", ".join([p.value for p in Phase] + list(PHASE_ALIASES))
+    raise typer.BadParameter(f"phase inconnue {text!r} (connues : {known})")
+
+
+def parse_fields(args: list[str]) -> dict[str, Any]:
+    """``--signed-on 2024-12-02 --role prefet`` → ``{"signed_on": ..., "role": ...}``."""
+    fields: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--"):
+            raise typer.BadParameter(f"argument inattendu {arg!r} : utilisez --champ valeur")
+        name = arg[2:].replace("-", "_")
+        if "=" in name:
+            name, value = name.split("=", 1)
+            i += 1
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            value = args[i + 1]
+            i += 2
+        else:
+            value, i = "true", i + 1
+        fields[name] = value
+    return fields
+
+
+RESUME_ATTEMPTS = 3
+
+
+class ResumeError(Exception):
+    """The waiting run could not be resumed (message in French)."""
+
+
+def resume_waiting_run(flow_run_id: str, fields: dict[str, Any] | None) -> str:
+    """Let a suspended flow run go on; the answer is already in the database.
+
+    With ``fields``, as the UI form does (the run keeps the answer as its input). Without
+    them, or when the run waits for another form than this answer's, the run is simply
+    rescheduled: it replays from the top and asks the database, the source of truth,
+    what it waits for next.
+    """
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.states import Scheduled
+
+    run_id = UUID(flow_run_id)
+    try:
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(run_id)
+            if run.state is None or not run.state.is_paused():
+                state = run.state.name if run.state else "?"
+                return f"run {run.name} : déjà reparti ({state})."
+            for attempt in range(1, RESUME_ATTEMPTS + 1):
+                try:
+                    if fields is not None:
+                        result = client.resume_flow_run(run_id, run_input=fields)
+                        if result.status.value == "ACCEPT":
+                            return f"run {run.name} relancé."
+                    client.set_flow_run_state(run_id, Scheduled(name="Resuming"), force=True)
+                    return f"run {run.name} relancé."
+                except PrefectHTTPStatusError as exc:
+                    # 503: the local Prefect server on SQLite found its database locked; again.
+                    if exc.response.status_code != 503 or attempt == RESUME_ATTEMPTS:
+                        raise
+                    time.sleep(attempt)
+            raise RuntimeError("unreachable")  # pragma: no cover
+    except (PrefectHTTPStatusError, OSError, RuntimeError) as exc:
+        raise ResumeError(f"{type(exc).__name__} : {exc}") from exc
+
+
+def waiting_exercice(session: Session, contract: str, year: int | None) -> tuple[Contract, Exercice]:
+    """The exercice named, or the first one still under way (else the last one)."""
+    c = find_contract(session, contract)
+    if year is not None:
+        return c, find_exercice(session, c, year)
+    exercices = session.exec(select(Exercice).where(Exercice.contract_id == c.id)
+                             .order_by(Exercice.year)).all()  # type: ignore[arg-type]
+    if not exercices:
+        raise ContractNotFoundError(f"le contrat {c.key} n'a aucun exercice.")
+    return c, next((e for e in exercices if e.id and current_phase(session, e.id) is not None),
+                   exercices[-1])
+
+
+def resume_hint(contract: str, year: int) -> str:
+    return f"cdppe resume {contract} --year {year}"
+
+
+RECORD_ATTEMPTS = 3
+
+
+def _record_once(contract: str, year: int | None, target: Phase, fields: dict[str, Any],
+                 resume: bool) -> tuple[str, str | None, dict[str, Any], str, int]:
+    """One transaction: find the step, validate and record; (summary, flow run, answer as JSON, key, year).
+
+    When the step waits in a run that is to be resumed, the Prefect API must answer
+    before anything is recorded.
+    """
+    with session_scope() as session:
+        c, ex = waiting_exercice(session, contract, year)
+        assert ex.id is not None
+        lock_exercice(session, ex.id)  # an answer given at the same moment waits here, then is seen
+        need = next_need(session, ex, target)
+        if need is None:
+            raise AnswerRefusedError(f"la phase {target.label} de {c.key} {ex.year} n'attend rien.")
+        try:
+            answer = need.answer_type.model_validate(fields)
+        except ValidationError as exc:
+            lines = [f"--{'-'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors()]
+            raise AnswerRefusedError("réponse incomplète ou invalide :\n  " + "\n  ".join(lines)) from exc
+        flow_run_id = get_phase_state(session, ex.id, target).flow_run_id
+        if resume and flow_run_id:
+            require_prefect_api()
+        summary = record_answer(session, c, ex, target, answer, today_paris())
+        return summary, flow_run_id, answer.model_dump(mode="json"), c.key, ex.year
+
+
+def record_fields(contract: str, year: int | None, target: Phase, fields: dict[str, Any],
+                  resume: bool = True) -> tuple[str, str | None, dict[str, Any], str, int]:
+    """Record an answer; the loser of two answers given at once gets the same French refusal as a
+    second answer given afterwards: its transaction is rolled back and replayed on fresh rows."""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            return _record_once(contract, year, target, fields, resume)
+        except (IntegrityError, OperationalError):
+            if attempt == RECORD_ATTEMPTS:
+                raise AnswerRefusedError("une autre réponse est enregistrée au même moment sur cet "
+                                         "exercice : réessayez dans un instant.") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+
+def record_command(ctx: typer.Context, phase: str, contract: str,
+                   year: int | None = typer.Option(None, help="Exercice (par défaut : le premier en cours)"),
+                   resume: bool = typer.Option(True, help="Relancer le flow en attente")) -> None:
+    """Enregistre la réponse attendue par une étape : cdppe record signature 71-2024 --role prefet ...
+
+    Quand l'étape attend dans Prefect, le serveur doit répondre avant que rien ne soit
+    enregistré : une réponse n'est jamais gardée en base pendant que son run reste suspendu.
+    --scan FICHIER (signature) : le PDF signé, vérifié puis déposé avec son empreinte SHA-256.
+    """
+    target = parse_phase(phase)
+    fields = parse_fields(list(ctx.args))
+    if "scan" in fields:  # the file the operator names, through the one door (cdppe.services.uploads)
+        try:
+            fields["scan_sha256"] = ingest_operator_file(Path(fields.pop("scan")), "--scan").sha256
+        except UploadRefusedError as exc:
+            err.print(f"[bold red]Refusé[/] : {exc} ; rien n'a été enregistré.", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(2) from exc
+    try:
+        summary, flow_run_id, answer, key, ex_year = record_fields(contract, year, target, fields, resume)
+    except (AnswerRefusedError, ContractNotFoundError) as exc:
+        err.print(f"[bold red]Refusé[/] : {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    except PrefectUnavailableError as exc:
+        err.print(f"[bold red]Rien n'a été enregistré[/] : {exc}\n"
+                  "(pour enregistrer sans relancer le run : --no-resume)", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    console.print(f"Enregistré : {summary}.", highlight=False)
+    if resume and flow_run_id:
+        try:
+            console.print(resume_waiting_run(flow_run_id, answer), highlight=False)
+        except ResumeError as exc:
+            err.print(f"[bold red]Réponse enregistrée, mais le run en attente n'a pas été relancé[/] "
+                      f"({exc}). Relancez-le avec : {resume_hint(key, ex_year)}", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
+def resume_command(contract: str, year: int | None = typer.Option(
+        None, help="Exercice (par défaut : le premier en cours)")) -> None:
+    """Relance le run suspendu d'un exercice (après une réponse enregistrée avec --no-resume)."""
+    try:
+        with session_scope() as session:
+            c, ex = waiting_exercice(session, contract, year)
+            assert ex.id is not None
+            phase = current_phase(session, ex.id)
+            flow_run_id = get_phase_state(session, ex.id, phase).flow_run_id if phase else None
+            if not flow_run_id:
+                raise AnswerRefusedError(f"aucun run en attente pour {c.key} {ex.year}.")
+        require_prefect_api()
+        console.print(resume_waiting_run(flow_run_id, None), highlight=False)
+    except (AnswerRefusedError, ContractNotFoundError) as exc:
+        err.print(f"[bold red]Refusé[/] : {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    except (PrefectUnavailableError, ResumeError) as exc:
+        err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc

@@ -1,0 +1,613 @@
+"""What the templates see: typed views of one contract and one exercice, built from the database.
+
+Two layers:
+- pure computations (plan d'action rows, tableau de bord ratios, execution
+  summary) that take plain values and are tested without a database;
+- ``build_context`` that reads the database once and returns a
+  ``DocumentContext``; ``template_context`` turns it into the mapping one
+  template receives.
+
+Values stay typed (``Decimal``, ``date``): formatting happens in the
+templates, through the filters of ``cdppe.present.documents.render``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cdppe.core.dates import today_paris
+from cdppe.core.money import ZERO
+from cdppe.domain.calendar_rules import convocation_deadline, credits_usable_until, report_due_date
+from cdppe.domain.catalogue import UnknownGenerationError, load_catalogue
+from cdppe.domain.document_kinds import DocumentKind
+from cdppe.domain.plan import (
+    IMPLEMENTED_STATUSES,
+    STATE_SOURCES,
+    Amounts,
+    DashboardRow,
+    Line,
+    Plan,
+    _etat_by_source,
+    dashboard_rows,
+    fiche_amounts,
+    fiche_sort_key,
+    plan_rows,
+)
+from cdppe.present.documents.french import departement_of
+from models import (
+    Amendment,
+    AmendmentLine,
+    AmendmentTransfer,
+    Contract,
+    Deliberation,
+    Departement,
+    ExecutionReport,
+    Exercice,
+    FicheAction,
+    FicheExecution,
+    Indicator,
+    IndicatorValue,
+    MoneyLine,
+    Objective,
+    OdpeReview,
+    PartyMember,
+    Payment,
+    Signature,
+)
+from models.enums import AmendmentPart, FicheStatus, FundingSource, Payer, SignatoryRole
+from models.envelope import Envelope
+
+DEFAULT_BOP304_IMPUTATION = (
+    "programme 304 « Inclusion sociale et protection des personnes », action 17 « Protection et "
+    "accompagnement des enfants, des jeunes et des familles vulnérables », sous-action 09 "
+    "« Stratégie de prévention et de protection de l'enfance »"
+)
+
+
+class DocumentDataError(ValueError):
+    """The database lacks what a document needs; the message is French, for users."""
+
+
+# ---------------------------------------------------------------- pure views
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    title: str | None
+    organisation: str
+    email: str
+
+
+
+
+
+
+
+
+
+
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    status: FicheStatus
+    start_date: date | None
+    duration: str | None
+    reason: str | None
+    assessment: str | None
+    outlook: str | None
+    consumed_etat: Decimal | None
+    consumed_source: FundingSource | None = None
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+@dataclass(frozen=True)
+class FicheView:
+    number: str
+    title: str
+    objectives: list[str]
+    objective_titles: list[str]
+    mandatory: bool
+    referent: str | None
+    constat: str | None
+    objectif_operationnel: str | None
+    description: str | None
+    partners: str | None
+    calendar: str | None
+    indicators_text: str | None
+    vigilance: str | None
+    amounts: Amounts
+    sources: list[FundingSource]
+    execution: ExecutionView | None
+    indicators: list[DashboardRow] = field(default_factory=list)
+    etat_by_source: dict[FundingSource, Decimal] = field(default_factory=dict)
+
+    @property
+    def objectives_label(self) -> str:
+        return ", ".join(self.objectives)
+
+    @property
+    def sources_label(self) -> str:
+        return ", ".join(s.label for s in self.sources) or "—"
+
+    @property
+    def status(self) -> FicheStatus:
+        return self.execution.status if self.execution else FicheStatus.PLANNED
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    fiche_number: str
+    fiche_title: str
+    status: FicheStatus
+    reason: str
+
+
+@dataclass(frozen=True)
+class HighlightView:
+    source: FundingSource
+    fiche: FicheView | None
+    etat: Decimal
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    planned: int
+    implemented: int
+    delayed: int
+    abandoned: int
+    reasons: list[ReasonLine]
+    highlights: list[HighlightView]
+
+
+@dataclass(frozen=True)
+class FinanceRow:
+    source: FundingSource
+    planned: Decimal
+    consumed: Decimal
+    paid: Decimal | None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """What is left of the money paid (``None`` before the payment): the reliquat."""
+        return None if self.paid is None else self.paid - self.consumed
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    convocation_date: date | None
+    convocation_is_computed: bool
+    session_date: date | None
+    number: str | None
+    acknowledgement_date: date | None
+
+
+@dataclass(frozen=True)
+class EnvelopePart:
+    part: AmendmentPart
+    amount: Decimal
+    label: str | None
+
+
+@dataclass(frozen=True)
+class EnvelopeChange:
+    source: FundingSource
+    before: Decimal
+    after: Decimal
+    parts: list[EnvelopePart]
+
+
+@dataclass(frozen=True)
+class TransferView:
+    source: FundingSource
+    from_fiche: str
+    to_fiche: str
+    amount: Decimal
+    informed_on: date
+
+
+@dataclass(frozen=True)
+class AmendmentView:
+    number: int
+    reason: str | None
+    decision: str | None
+    effective_date: date | None
+    envelopes: list[EnvelopeChange]
+    transfers: list[TransferView]
+    new_fiches: list[FicheView]
+
+    @property
+    def state_total(self) -> Decimal:
+        return sum((e.after for e in self.envelopes), ZERO)
+
+    @property
+    def departement_share(self) -> Decimal:
+        return sum((e.after for e in self.envelopes if e.source is not FundingSource.ONDAM), ZERO)
+
+    def amount(self, source: str) -> Decimal:
+        return next((e.after for e in self.envelopes if e.source.value == source), ZERO)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+def report_summary(fiches: list[FicheView]) -> ReportSummary:
+    """Counts of the execution report, computed from the fiches' statuses.
+
+    - planned: every fiche of the contract for the exercice;
+    - implemented ("mises en œuvre"): implemented, in progress or delayed;
+    - delayed and abandoned: their status, each listed with its reason.
+    Per funding source, the most relevant action is the non-abandoned fiche
+    with the largest State money on that envelope (rule stated in the report).
+    """
+    reasons = [
+        ReasonLine(f.number, f.title, f.status, (f.execution.reason if f.execution else None)
+                   or "motif non renseigné")
+        for f in fiches if f.status in (FicheStatus.DELAYED, FicheStatus.ABANDONED)
+    ]
+    highlights = []
+    for source in STATE_SOURCES:
+        best: FicheView | None = None
+        best_amount = ZERO
+        for fiche in fiches:
+            if fiche.status is FicheStatus.ABANDONED or source not in fiche.sources:
+                continue
+            amount = fiche.etat_by_source.get(source, ZERO)
+            if best is None or amount > best_amount:
+                best, best_amount = fiche, amount
+        if best is not None:
+            highlights.append(HighlightView(source, best, best_amount))
+    return ReportSummary(
+        planned=len(fiches),
+        implemented=sum(1 for f in fiches if f.status in IMPLEMENTED_STATUSES),
+        delayed=sum(1 for f in fiches if f.status is FicheStatus.DELAYED),
+        abandoned=sum(1 for f in fiches if f.status is FicheStatus.ABANDONED),
+        reasons=reasons,
+        highlights=highlights,
+    )
+
+
+def consumed_source(fiche: FicheView) -> FundingSource | None:
+    """The envelope a fiche's consumption counts against: recorded, else its only State source."""
+    if fiche.execution and fiche.execution.consumed_source:
+        return fiche.execution.consumed_source
+    return fiche.sources[0] if len(fiche.sources) == 1 else None
+
+
+
+
+# ---------------------------------------------------------------- the whole context
+
+
+@dataclass(frozen=True)
+class ExerciceView:
+    id: int
+    year: int
+    bop304: Decimal
+    fir: Decimal
+    ondam: Decimal
+    reference_year: int | None
+    effective_date: date | None
+    report_due_date: date | None
+    budget_controller_required: bool
+    credits_from: date
+    credits_until: date
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope(self.bop304, self.fir, self.ondam)
+
+    @property
+    def state_total(self) -> Decimal:
+        return self.envelope.state_total
+
+    @property
+    def departement_share(self) -> Decimal:
+        return self.envelope.departement_share
+
+    def amount(self, source: str) -> Decimal:
+        return self.envelope.amount(source)
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """Everything the documents of one contract, exercice and avenant may show."""
+
+    contract_id: int
+    contract_key: str
+    title: str
+    generation: str
+    departement_code: str
+    departement_name: str
+    first_year: int
+    last_year: int
+    coordinator: Person
+    parties: dict[str, Person]
+    contacts: dict[str, list[Person]]
+    payment_terms: dict[str, str | None]
+    exercice: ExerciceView
+    exercices: list[ExerciceView]
+    objectives_mandatory: int
+    objectives_chosen: int
+    fiches: list[FicheView]
+    plan: Plan
+    plans: list[Plan]
+    dashboard: list[DashboardRow]
+    dashboard_all_years: list[DashboardRow]
+    session: SessionInfo
+    signatures: dict[str, date]
+    payments: dict[str, Payment]
+    odpe: OdpeReview | None
+    report: ExecutionReport | None
+    summary: ReportSummary
+    finances: list[FinanceRow]
+    amendment: AmendmentView | None
+    avenant_number: int
+    today: date
+
+    @property
+    def years_label(self) -> str:
+        if self.first_year == self.last_year:
+            return str(self.first_year)
+        return f"{self.first_year}-{self.last_year}"
+
+    @property
+    def departement_article(self) -> str:
+        """``de la Creuse``, ``de Saône-et-Loire``."""
+        return departement_of(self.departement_code, self.departement_name)
+
+
+def _person(member: PartyMember) -> Person:
+    return Person(member.name, member.title, member.organisation, member.email)
+
+
+def _exercice_view(ex: Exercice) -> ExerciceView:
+    assert ex.id is not None
+    return ExerciceView(
+        id=ex.id, year=ex.year, bop304=ex.bop304, fir=ex.fir, ondam=ex.ondam,
+        reference_year=ex.reference_year, effective_date=ex.effective_date,
+        report_due_date=ex.report_due_date or (report_due_date(ex.effective_date)
+                                               if ex.effective_date else None),
+        budget_controller_required=ex.budget_controller_required,
+        credits_from=date(ex.year, 1, 1), credits_until=credits_usable_until(ex.year))
+
+
+def _milestones(contract: Contract, year: int) -> dict[str, Any]:
+    for ex in contract.source_document.get("exercices", []):
+        if ex.get("year") == year:
+            return dict(ex.get("milestones") or {})
+    return {}
+
+
+def _iso(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def build_context(session: Session, contract_id: int, exercice_id: int,
+                  avenant_number: int = 0, today: date | None = None) -> DocumentContext:
+    """Read one contract and exercice (and avenant) from the database, once."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise DocumentDataError(f"contrat n° {contract_id} introuvable")
+    exercice = session.get(Exercice, exercice_id)
+    if exercice is None or exercice.contract_id != contract_id:
+        raise DocumentDataError(f"exercice n° {exercice_id} absent du contrat {contract.key}")
+    assert contract.id is not None and exercice.id is not None
+    departement = session.get(Departement, contract.departement_code)
+    exercices = session.exec(select(Exercice).where(Exercice.contract_id == contract_id)
+                             .order_by(col(Exercice.year))).all()
+
+    members = session.exec(select(PartyMember).where(PartyMember.contract_id == contract_id)
+                           .order_by(col(PartyMember.id))).all()
+    parties = {pm.party.value: _person(pm) for pm in members if pm.is_signatory}
+    contacts: dict[str, list[Person]] = defaultdict(list)
+    for pm in members:
+        if not pm.is_signatory:
+            contacts[pm.party.value].append(_person(pm))
+    for role in (SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT):
+        if role.value not in parties:
+            raise DocumentDataError(f"contrat {contract.key} : signataire « {role.label} » manquant")
+
+    try:
+        catalogue = load_catalogue(contract.generation)
+    except UnknownGenerationError:
+        catalogue = None
+    objectives = session.exec(select(Objective).where(Objective.contract_id == contract_id)).all()
+    objective_titles = {
+        o.number: o.title or (catalogue.get(o.number).title  # type: ignore[union-attr]
+                              if catalogue and catalogue.get(o.number) else "")
+        for o in objectives}
+    mandatory = {o.number: o.mandatory for o in objectives}
+
+    amendment = None
+    if avenant_number:
+        amendment = session.exec(select(Amendment).where(
+            Amendment.exercice_id == exercice.id, Amendment.number == avenant_number)).first()
+        if amendment is None:
+            raise DocumentDataError(
+                f"avenant n° {avenant_number} absent de l'exercice {exercice.year} "
+                f"du contrat {contract.key}")
+
+    fiche_rows = session.exec(select(FicheAction).where(FicheAction.contract_id == contract_id)
+                              .order_by(col(FicheAction.sort_key))).all()
+    fiche_numbers = {f.id: f.number for f in fiche_rows}
+    all_amendments = {a.id: a.number for a in session.exec(select(Amendment).where(
+        col(Amendment.exercice_id).in_([e.id for e in exercices])))}
+    money = session.exec(select(MoneyLine).where(
+        col(MoneyLine.fiche_id).in_(list(fiche_numbers)))).all()
+    lines_by_exercice: dict[int, list[Line]] = defaultdict(list)
+    for m in money:
+        if m.amendment_id is not None and all_amendments.get(m.amendment_id, 0) > avenant_number:
+            continue  # a later avenant's lines are not part of this document
+        lines_by_exercice[m.exercice_id].append(
+            Line(fiche_numbers[m.fiche_id], m.payer, m.source, m.amount, m.valorisation))
+
+    indicators = session.exec(select(Indicator).where(Indicator.contract_id == contract_id)).all()
+    values = session.exec(select(IndicatorValue).where(
+        col(IndicatorValue.indicator_id).in_([i.id for i in indicators]))).all()
+    years = [e.year for e in exercices]
+    dashboard_all = dashboard_rows(indicators, values, years)
+    dashboard = [r for r in dashboard_all if r.year == exercice.year]
+
+    executions: dict[int | None, FicheExecution] = {
+        e.fiche_id: e
+        for e in session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice.id))}
+    year_lines = lines_by_exercice[exercice.id]
+    fiches = []
+    for f in fiche_rows:
+        own = [ln for ln in year_lines if ln.fiche_number == f.number]
+        exe = executions.get(f.id)
+        fiches.append(FicheView(
+            number=f.number, title=f.title, objectives=list(f.objective_numbers),
+            objective_titles=[objective_titles.get(o, "") for o in f.objective_numbers],
+            mandatory=any(mandatory.get(o, False) for o in f.objective_numbers),
+            referent=f.referent, constat=f.constat, objectif_operationnel=f.objectif_operationnel,
+            description=f.description, partners=f.partners, calendar=f.calendar,
+            indicators_text=f.indicators_text, vigilance=f.vigilance, amounts=fiche_amounts(own),
+            sources=[s for s in STATE_SOURCES
+                     if any(ln.source is s and ln.payer is Payer.ETAT for ln in own)],
+            execution=None if exe is None else ExecutionView(
+                exe.status, exe.start_date, exe.duration, exe.reason, exe.assessment, exe.outlook,
+                exe.consumed_etat, exe.consumed_source),
+            indicators=[r for r in dashboard if r.fiche == f.number],
+            etat_by_source=_etat_by_source(own),
+        ))
+    fiches.sort(key=lambda fv: fiche_sort_key(fv.number))
+    triples = [(f.number, f.title, list(f.objective_numbers)) for f in fiche_rows]
+    plans = [plan_rows(e.year, triples, lines_by_exercice[e.id or 0], objective_titles, mandatory)
+             for e in exercices]
+    plan = next(p for p in plans if p.year == exercice.year)
+
+    milestones = _milestones(contract, exercice.year)
+    delib = session.exec(select(Deliberation).where(
+        Deliberation.exercice_id == exercice.id, Deliberation.avenant_number == avenant_number,
+        Deliberation.subject == "contract")).first()
+    session_date = (delib.session_date if delib else None) or (
+        None if avenant_number else _iso(milestones.get("council_session_date"))
+        or exercice.planned_council_session)
+    convocation = (delib.convocation_date if delib else None) or (
+        None if avenant_number else _iso(milestones.get("convocation_date")))
+    computed = False
+    if convocation is None and session_date is not None:
+        convocation = convocation_deadline(session_date, contract.departement_code).effective
+        computed = True
+    info = SessionInfo(
+        convocation_date=convocation, convocation_is_computed=computed, session_date=session_date,
+        number=(delib.number if delib else None) or (
+            None if avenant_number else milestones.get("deliberation_number")),
+        acknowledgement_date=(delib.acknowledgement_date if delib else None) or (
+            None if avenant_number else _iso(milestones.get("acknowledgement_date"))))
+
+    signatures = {s.role.value: s.signed_on for s in session.exec(select(Signature).where(
+        Signature.exercice_id == exercice.id, Signature.avenant_number == avenant_number))}
+    if not signatures and not avenant_number:
+        signatures = {k: d for k, v in (milestones.get("signatures") or {}).items()
+                      if (d := _iso(v)) is not None}
+    payments = {p.source.value: p for p in session.exec(select(Payment).where(
+        Payment.exercice_id == exercice.id))}
+    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == exercice.id)).first()
+    report = session.exec(select(ExecutionReport).where(
+        ExecutionReport.exercice_id == exercice.id)).first()
+
+    ex_view = _exercice_view(exercice)
+    finances = []
+    for source in STATE_SOURCES:
+        planned = ex_view.amount(source.value)
+        consumed = sum((f.execution.consumed_etat or ZERO for f in fiches
+                        if f.execution and consumed_source(f) is source), ZERO)
+        pay = payments.get(source.value)
+        if planned or consumed or pay:
+            finances.append(FinanceRow(source, planned, consumed,
+                                       pay.notified_amount if pay else None))
+
+    amendment_view = None
+    if amendment is not None:
+        amendment_view = _amendment_view(session, amendment, ex_view, fiches, avenant_number)
+
+    payment_terms = {k: (None if v is None else str(v))
+                     for k, v in (contract.details.get("payment_terms") or {}).items()}
+    if not payment_terms.get("bop304_imputation"):
+        payment_terms["bop304_imputation"] = DEFAULT_BOP304_IMPUTATION
+    payment_terms.setdefault("bic", None)
+
+    return DocumentContext(
+        contract_id=contract.id, contract_key=contract.key, title=contract.title,
+        generation=contract.generation, departement_code=contract.departement_code,
+        departement_name=departement.name if departement else contract.departement_code,
+        first_year=contract.first_year, last_year=contract.last_year,
+        coordinator=Person(contract.coordinator_name, None, "", contract.coordinator_email),
+        parties=parties, contacts=dict(contacts), payment_terms=payment_terms,
+        exercice=ex_view, exercices=[_exercice_view(e) for e in exercices],
+        objectives_mandatory=sum(1 for o in objectives if o.mandatory),
+        objectives_chosen=sum(1 for o in objectives if not o.mandatory),
+        fiches=fiches, plan=plan, plans=plans, dashboard=dashboard,
+        dashboard_all_years=dashboard_all, session=info, signatures=signatures,
+        payments=payments, odpe=odpe, report=report, summary=report_summary(fiches),
+        finances=finances, amendment=amendment_view, avenant_number=avenant_number,
+        today=today or today_paris())
+
+
+def _amendment_view(session: Session, amendment: Amendment, exercice: ExerciceView,
+                    fiches: list[FicheView], avenant_number: int) -> AmendmentView:
+    """Each envelope's new total is the sum of its parts; an envelope without parts is unchanged.
+
+    The fiches annexed to the avenant are those the avenant gives money to (its money lines).
+    """
+    lines = session.exec(select(AmendmentLine).where(AmendmentLine.amendment_id == amendment.id)
+                         .order_by(col(AmendmentLine.id))).all()
+    transfers = session.exec(select(AmendmentTransfer).where(
+        AmendmentTransfer.amendment_id == amendment.id).order_by(col(AmendmentTransfer.id))).all()
+    envelopes = []
+    for source in STATE_SOURCES:
+        parts = [EnvelopePart(ln.part, ln.amount, ln.label) for ln in lines if ln.source is source]
+        before = exercice.amount(source.value)
+        after = sum((p.amount for p in parts), ZERO) if parts else before
+        if parts or before:
+            envelopes.append(EnvelopeChange(source, before, after, parts))
+    amended_fiches = set(session.exec(select(FicheAction.number).join(
+        MoneyLine, col(MoneyLine.fiche_id) == col(FicheAction.id)).where(
+        MoneyLine.amendment_id == amendment.id)).all())
+    new_fiches = [f for f in fiches if f.number in amended_fiches]
+    return AmendmentView(
+        number=avenant_number, reason=amendment.reason, decision=amendment.decision,
+        effective_date=amendment.effective_date, envelopes=envelopes,
+        transfers=[TransferView(t.source, t.from_fiche, t.to_fiche, t.amount, t.informed_on)
+                   for t in transfers],
+        new_fiches=new_fiches)
+
+
+def template_context(ctx: DocumentContext, kind: DocumentKind,
+                     template_version: str = "") -> dict[str, Any]:
+    """The mapping one template receives: the whole context plus what is specific to ``kind``."""
+    envelope = kind.envelope
+    return {
+        "c": ctx,
+        "kind": kind.value,
+        "doc_title": kind.label,
+        "envelope": envelope,
+        "payment": ctx.payments.get(envelope.value) if envelope else None,
+        "template_version": template_version,
+        "FicheStatus": FicheStatus,
+        "FundingSource": FundingSource,
+    }

@@ -1,0 +1,291 @@
+"""Avenants: carry-over from what was paid and consumed, checks, and opening exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from cdppe.core.dates import format_date_fr
+from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
+from cdppe.domain.fiche_numbers import FicheNumberError, parse_fiche_number
+from models import (
+    Amendment,
+    AmendmentLine,
+    AmendmentTransfer,
+    AuditEvent,
+    Contract,
+    Exercice,
+    FicheAction,
+    FicheExecution,
+    MoneyLine,
+    Payment,
+)
+from models.amendment_request import AmendmentRequest
+from models.enums import AmendmentPart, AmendmentStatus, FundingSource, Payer
+
+
+class AmendmentRefusedError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class OpenedAmendment:
+    amendment_id: int
+    number: int
+    duplicate: bool
+
+
+def request_key(request: AmendmentRequest) -> str:
+    """Same content, same key: two operators sending the same avenant get one."""
+    payload = request.model_dump(mode="json", exclude={"requested_by"})
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def previous_exercice(session: Session, contract: Contract, exercice: Exercice) -> Exercice | None:
+    """The exercice of year N-1: same contract, or the Département's previous contract."""
+    rows = session.exec(
+        select(Exercice).join(Contract, col(Contract.id) == col(Exercice.contract_id))
+        .where(Contract.departement_code == contract.departement_code, Exercice.year == exercice.year - 1)
+    ).all()
+    return rows[0] if rows else None
+
+
+def fiche_sources(session: Session, exercice: Exercice) -> dict[int, FundingSource]:
+    """The State envelope that funds each fiche in an exercice (its largest State line)."""
+    best: dict[int, tuple[Decimal, FundingSource]] = {}
+    for line in session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice.id,
+                                                     MoneyLine.payer == Payer.ETAT)):
+        if line.source and (line.fiche_id not in best or line.amount > best[line.fiche_id][0]):
+            best[line.fiche_id] = (line.amount, line.source)
+    return {fid: src for fid, (_, src) in best.items()}
+
+
+def unused_credits(session: Session, exercice: Exercice) -> dict[FundingSource, Decimal]:
+    """Per envelope: notified payments minus the State money the report says was consumed."""
+    paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for p in session.exec(select(Payment).where(Payment.exercice_id == exercice.id)):
+        paid[p.source] += p.notified_amount
+    sources = fiche_sources(session, exercice)
+    consumed: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for exe in session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice.id)):
+        if exe.consumed_etat is None:
+            continue
+        source = exe.consumed_source or sources.get(exe.fiche_id)
+        if source is not None:
+            consumed[source] += exe.consumed_etat
+    return {s: max(paid[s] - consumed[s], ZERO) for s in (FundingSource.BOP304, FundingSource.FIR)
+            if s in paid}
+
+
+def unused_credits_per_fiche(session: Session, exercice: Exercice) -> dict[str, Decimal]:
+    """Per fiche number: planned State money minus reported consumption (never negative)."""
+    fiches = {f.id: f.number for f in session.exec(select(FicheAction).join(
+        MoneyLine, col(MoneyLine.fiche_id) == col(FicheAction.id)).where(
+        MoneyLine.exercice_id == exercice.id))}
+    planned: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice.id,
+                                                     MoneyLine.payer == Payer.ETAT,
+                                                     MoneyLine.source != FundingSource.ONDAM)):
+        planned[line.fiche_id] += line.amount
+    consumed = {e.fiche_id: e.consumed_etat for e in session.exec(
+        select(FicheExecution).where(FicheExecution.exercice_id == exercice.id))}
+    out = {}
+    for fid, amount in planned.items():
+        used = consumed.get(fid)
+        if used is not None:
+            out[fiches[fid]] = max(amount - used, ZERO)
+    return out
+
+
+def _money(value: str, where: str, problems: list[str]) -> Decimal:
+    try:
+        return to_money(value)
+    except MoneyError as exc:
+        problems.append(f"{where} : {exc}")
+        return ZERO
+
+
+def plan_amendment(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
+                   as_of: date) -> tuple[list[AmendmentLine], list[AmendmentTransfer], list[str]]:
+    """Check the request and build its lines; every problem is listed at once."""
+    problems: list[str] = []
+    prev = previous_exercice(session, contract, exercice)
+    carry = unused_credits(session, prev) if prev else {}
+    current = {FundingSource.BOP304: exercice.bop304, FundingSource.FIR: exercice.fir,
+               FundingSource.ONDAM: exercice.ondam}
+    paid = {p.source: p.notified_amount for p in session.exec(
+        select(Payment).where(Payment.exercice_id == exercice.id))}
+    lines: list[AmendmentLine] = []
+    seen: set[FundingSource] = set()
+    for i, env in enumerate(request.envelopes):
+        where = f"envelopes[{i}] ({env.source.label})"
+        if env.source in seen:
+            problems.append(f"{where} : enveloppe présente deux fois")
+        seen.add(env.source)
+        computed_carry = carry.get(env.source, ZERO)
+        if env.carry_over is not None:
+            given = _money(env.carry_over, f"{where}.carry_over", problems)
+            if given != computed_carry:
+                problems.append(
+                    f"{where}.carry_over : le report doit égaler les crédits non consommés de "
+                    f"l'exercice précédent (attendu : {format_eur(computed_carry)}, trouvé : "
+                    f"{format_eur(given)})")
+        parts = {
+            AmendmentPart.INITIAL: (_money(env.initial, f"{where}.initial", problems)
+                                    if env.initial is not None else current[env.source]),
+            AmendmentPart.CARRY_OVER: computed_carry,
+            AmendmentPart.SUPPLEMENTARY: _money(env.supplementary, f"{where}.supplementary", problems),
+            AmendmentPart.TRANSFER_IN: _money(env.transfer_in, f"{where}.transfer_in", problems),
+            AmendmentPart.NEW_ACTIONS: _money(env.new_actions, f"{where}.new_actions", problems),
+        }
+        total = sum(parts.values(), ZERO)
+        if env.source in paid and total < paid[env.source]:
+            problems.append(f"{where} : nouveau total {format_eur(total)} inférieur au montant déjà "
+                            f"versé {format_eur(paid[env.source])}")
+        lines.extend(AmendmentLine(amendment_id=0, source=env.source, part=part, amount=amount,
+                                   label=part.label) for part, amount in parts.items() if amount or
+                     part is AmendmentPart.INITIAL)
+    fiches = {f.number: f for f in session.exec(select(FicheAction).where(
+        FicheAction.contract_id == contract.id))}
+    state_money: dict[tuple[str, FundingSource], Decimal] = defaultdict(lambda: ZERO)
+    for fid_number, fiche in fiches.items():
+        for line in session.exec(select(MoneyLine).where(MoneyLine.fiche_id == fiche.id,
+                                                         MoneyLine.exercice_id == exercice.id,
+                                                         MoneyLine.payer == Payer.ETAT)):
+            if line.source:
+                state_money[(fid_number, line.source)] += line.amount
+    transfers: list[AmendmentTransfer] = []
+    for i, tr in enumerate(request.transfers):
+        where = f"transfers[{i}]"
+        amount = _money(tr.amount, f"{where}.amount", problems)
+        for name in (tr.from_fiche, tr.to_fiche):
+            if name not in fiches:
+                problems.append(f"{where} : fiche {name!r} inconnue")
+        if tr.source is FundingSource.ONDAM:
+            problems.append(f"{where} : la fongibilité ne concerne que le BOP 304 et le FIR")
+        available = state_money.get((tr.from_fiche, tr.source), ZERO)
+        if tr.from_fiche in fiches and amount > available:
+            problems.append(f"{where} : {format_eur(amount)} transférés depuis la fiche {tr.from_fiche} "
+                            f"qui n'a que {format_eur(available)} sur le {tr.source.label}")
+        if tr.informed_on > as_of:
+            problems.append(f"{where}.informed_on : date d'information dans le futur "
+                            f"({format_date_fr(tr.informed_on)})")
+        transfers.append(AmendmentTransfer(amendment_id=0, source=tr.source, from_fiche=tr.from_fiche,
+                                           to_fiche=tr.to_fiche, amount=amount, informed_on=tr.informed_on))
+    for i, fc in enumerate(request.fiches):
+        where = f"fiches[{i}] (fiche n° {fc.fiche})"
+        try:
+            parse_fiche_number(fc.fiche)
+        except FicheNumberError as exc:
+            problems.append(f"{where} : {exc}")
+        etat = _money(fc.etat_amount, f"{where}.etat_amount", problems)
+        dept = _money(fc.departement_amount, f"{where}.departement_amount", problems)
+        if fc.fiche not in fiches and (not fc.title or not fc.objectives):
+            problems.append(f"{where} : une nouvelle fiche demande un intitulé et ses objectifs")
+        if fc.source is not FundingSource.ONDAM and dept < etat:
+            problems.append(f"{where} : cofinancement insuffisant (attendu : ≥ {format_eur(etat)}, "
+                            f"trouvé : {format_eur(dept)})")
+    if not request.envelopes and not request.fiches and not request.transfers:
+        problems.append("avenant vide : aucune enveloppe, fiche ni fongibilité")
+    return lines, transfers, problems
+
+
+def open_amendment(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
+                   as_of: date, flow_run_id: str | None = None) -> OpenedAmendment:
+    """Open avenant N+1 once; the same request again (even concurrently) returns the same avenant.
+
+    ``duplicate`` is False for the flow run that opened it (so it goes on after a
+    resume) and True for any other request with the same content.
+    """
+    key = request_key(request)
+    existing = session.exec(select(Amendment).where(Amendment.request_key == key)).first()
+    if existing is not None:
+        assert existing.id is not None
+        mine = flow_run_id is not None and existing.flow_run_id == flow_run_id
+        return OpenedAmendment(existing.id, existing.number, duplicate=not mine)
+    lines, transfers, problems = plan_amendment(session, contract, exercice, request, as_of)
+    still_open = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
+                                                      Amendment.status == AmendmentStatus.OPEN)).first()
+    if still_open is not None and still_open.request_key == key:  # opened meanwhile by another run
+        assert still_open.id is not None
+        return OpenedAmendment(still_open.id, still_open.number, duplicate=True)
+    if still_open is not None:
+        problems.append(f"l'avenant n° {still_open.number} de cet exercice n'est pas encore signé")
+    if problems:
+        raise AmendmentRefusedError(problems)
+    number = (session.exec(select(func.max(Amendment.number)).where(
+        Amendment.exercice_id == exercice.id)).one() or 0) + 1
+    assert exercice.id is not None
+    amendment = Amendment(exercice_id=exercice.id, number=number, request_key=key,
+                          reason=request.reason, opened_by=request.requested_by, flow_run_id=flow_run_id)
+    try:
+        with session.begin_nested():
+            session.add(amendment)
+            session.flush()
+    except IntegrityError:
+        session.expire_all()
+        winner = session.exec(select(Amendment).where(Amendment.request_key == key)).first()
+        if winner is None:
+            raise AmendmentRefusedError(["un autre avenant vient d'être ouvert sur cet exercice ; "
+                                         "réessayez"]) from None
+        assert winner.id is not None
+        return OpenedAmendment(winner.id, winner.number, duplicate=True)
+    assert amendment.id is not None
+    for line in lines:
+        line.amendment_id = amendment.id
+        session.add(line)
+    for tr in transfers:
+        tr.amendment_id = amendment.id
+        session.add(tr)
+    fiches = {f.number: f for f in session.exec(select(FicheAction).where(
+        FicheAction.contract_id == contract.id))}
+    for fc in request.fiches:
+        fiche = fiches.get(fc.fiche)
+        if fiche is None:
+            assert contract.id is not None and fc.title is not None
+            fiche = FicheAction(contract_id=contract.id, number=fc.fiche, title=fc.title,
+                                sort_key=parse_fiche_number(fc.fiche).sort_key,
+                                objective_numbers=list(fc.objectives))
+            session.add(fiche)
+            session.flush()
+        assert fiche.id is not None
+        session.add(MoneyLine(fiche_id=fiche.id, exercice_id=exercice.id, payer=Payer.ETAT,
+                              source=fc.source, amount=to_money(fc.etat_amount), amendment_id=amendment.id))
+        session.add(MoneyLine(fiche_id=fiche.id, exercice_id=exercice.id, payer=Payer.DEPARTEMENT,
+                              source=fc.source, amount=to_money(fc.departement_amount),
+                              valorisation=fc.valorisation, amendment_id=amendment.id))
+    session.add(AuditEvent(contract_id=contract.id, exercice_id=exercice.id, actor=request.requested_by,
+                           action="amendment.opened",
+                           detail={"number": number, "request": request.model_dump(mode="json")}))
+    session.flush()
+    return OpenedAmendment(amendment.id, number, duplicate=False)
+
+
+def apply_signed_amendment(session: Session, exercice: Exercice, amendment: Amendment) -> dict[str, str]:
+    """Once signed, the exercice's envelopes become the avenant's totals (history stays in the lines)."""
+    totals: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for line in session.exec(select(AmendmentLine).where(AmendmentLine.amendment_id == amendment.id)):
+        totals[line.source] += line.amount
+    changed = {}
+    for source, attr in ((FundingSource.BOP304, "bop304"), (FundingSource.FIR, "fir"),
+                         (FundingSource.ONDAM, "ondam")):
+        if source in totals:
+            setattr(exercice, attr, totals[source])
+            changed[source.value] = f"{totals[source]:.2f}"
+    session.add(exercice)
+    session.add(AuditEvent(contract_id=exercice.contract_id, exercice_id=exercice.id,
+                           actor=f"avenant n° {amendment.number} ({amendment.opened_by})",
+                           action="amendment.applied",
+                           detail={"number": amendment.number, "envelopes": changed}))
+    session.flush()
+    return changed

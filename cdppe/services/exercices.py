@@ -1,0 +1,301 @@
+"""Next year from this year: open exercice N+1 pre-filled from exercice N.
+
+What opening does (and only this; nothing of exercice N is written):
+
+- **the exercice**: if the contract already covers the year (a multi-year
+  contract such as Creuse 2025-2027), its row is used as it is; otherwise it is
+  added to the same contract and ``last_year`` is extended (a one-year contract
+  such as Saône-et-Loire 2024 goes on year after year through avenants, as the
+  2020-2022 contracts did). Its envelopes are the sum of its fiches' State
+  lines (the rule of the contract files); reference year N, same budget-controller rule;
+- **fiches and objectives**: the fiches belong to the contract, so they are the
+  same; their money lines of N *as amended* (signed avenants and fongibilité
+  applied) are copied to N+1, unless N+1 already has money lines;
+- **indicators**: each indicator without a target for N+1 gets its latest earlier target;
+- **carry-over**: per envelope, the notified payments of N minus the State
+  consumption the execution report declares (``unused_credits``), and per
+  fiche, planned State money minus declared consumption; this is a
+  *proposal*: the avenant of N+1 carries it (its form computes the same
+  figure and refuses another one);
+- **campaign**: the national calendar of N+1 (``cdppe/campaigns``) is attached.
+
+All of it is recorded in the ``opening`` entry of the N+1 diagnosis step
+(``PhaseState.data``) with who and when, and as an ``exercice.opened`` audit
+event. Opening again returns the same record: nothing is copied twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from cdppe.core.dates import format_date_fr, utcnow
+from cdppe.core.money import ZERO, format_eur, money_str, to_money
+from cdppe.domain.campaigns import load_campaign
+from cdppe.services.amendments import fiche_sources, unused_credits, unused_credits_per_fiche
+from cdppe.services.consolidation import consolidate_exercice, opening_record, store_opening_record
+from cdppe.store.audit import record_event
+from models import (
+    Contract,
+    Exercice,
+    FicheAction,
+    FicheExecution,
+    Indicator,
+    IndicatorValue,
+    MoneyLine,
+    Objective,
+    Payment,
+)
+from models.enums import FundingSource, Payer
+
+PAID_ENVELOPES = (FundingSource.BOP304, FundingSource.FIR)
+
+
+class ExerciceOpeningError(ValueError):
+    """Opening refused; the message is French, for users."""
+
+
+@dataclass(frozen=True)
+class OpeningResult:
+    contract_key: str
+    year: int
+    from_year: int
+    exercice_id: int
+    already_opened: bool
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def carry_over(self) -> dict[FundingSource, Decimal]:
+        return {FundingSource(k): to_money(v) for k, v in self.record["carry_over"].items()}
+
+    @property
+    def carry_over_per_fiche(self) -> dict[str, Decimal]:
+        return {k: to_money(v) for k, v in self.record["carry_over_per_fiche"].items()}
+
+
+def _consumed(session: Session, exercice: Exercice) -> dict[FundingSource, Decimal]:
+    """State consumption declared per envelope (same attribution as ``unused_credits``)."""
+    sources = fiche_sources(session, exercice)
+    out: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for exe in session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice.id)):
+        source = exe.consumed_source or sources.get(exe.fiche_id)
+        if exe.consumed_etat is not None and source is not None:
+            out[source] += exe.consumed_etat
+    return dict(out)
+
+
+def carry_over_proposal(session: Session, previous: Exercice) -> dict[str, Any]:
+    """Paid, declared consumption and unused credits of ``previous``, per envelope and per fiche."""
+    paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for p in session.exec(select(Payment).where(Payment.exercice_id == previous.id)):
+        paid[p.source] += p.notified_amount
+    consumed = _consumed(session, previous)
+    unused = unused_credits(session, previous)
+    declared = session.exec(select(func.count()).select_from(FicheExecution).where(
+        FicheExecution.exercice_id == previous.id,
+        col(FicheExecution.consumed_etat).is_not(None))).one()
+    warnings = []
+    for source in PAID_ENVELOPES:
+        if source not in paid:
+            warnings.append(f"{source.label} : aucun versement enregistré pour {previous.year}, "
+                            "aucun report proposé")
+    if not declared and paid:
+        warnings.append(f"aucune consommation déclarée pour {previous.year} (rapport d'exécution) : "
+                        "le report proposé est la totalité des versements, à revoir")
+    return {
+        "paid": {s.value: money_str(a) for s, a in paid.items()},
+        "consumed": {s.value: money_str(consumed.get(s, ZERO)) for s in paid},
+        "carry_over": {s.value: money_str(a) for s, a in unused.items()},
+        "carry_over_per_fiche": {k: money_str(v) for k, v in unused_credits_per_fiche(
+            session, previous).items()},
+        "warnings": warnings,
+    }
+
+
+def _copy_money(session: Session, contract: Contract, previous: Exercice, target: Exercice) -> int:
+    """Copy the fiches' money of ``previous`` as amended to ``target``; returns the line count."""
+    fiches = list(session.exec(select(FicheAction).where(FicheAction.contract_id == contract.id)))
+    objectives = session.exec(select(Objective).where(Objective.contract_id == contract.id)).all()
+    amended = consolidate_exercice(session, contract, previous, fiches,
+                                   {o.number: o.title or "" for o in objectives},
+                                   {o.number: o.mandatory for o in objectives})
+    by_number = {f.number: f for f in fiches}
+    valorised = {(m.fiche_id, m.source) for m in session.exec(select(MoneyLine).where(
+        MoneyLine.exercice_id == previous.id, MoneyLine.payer == Payer.DEPARTEMENT,
+        col(MoneyLine.valorisation).is_(True)))}
+    count = 0
+    assert target.id is not None
+    for row in amended.plan.rows:
+        fiche = by_number[row.fiche_number]
+        assert fiche.id is not None
+        for payer, amount in ((Payer.ETAT, row.amounts.etat), (Payer.DEPARTEMENT, row.amounts.departement),
+                              (Payer.AUTRE, row.amounts.autres)):
+            if amount <= ZERO:
+                continue
+            valo = payer is Payer.DEPARTEMENT and (fiche.id, row.source) in valorised
+            session.add(MoneyLine(fiche_id=fiche.id, exercice_id=target.id, payer=payer,
+                                  source=row.source, amount=amount, valorisation=valo,
+                                  label=f"reprise de l'exercice {previous.year}"))
+            count += 1
+    session.flush()
+    return count
+
+
+def _carry_targets(session: Session, contract: Contract, year: int) -> int:
+    """Give each indicator without a target for ``year`` its latest earlier target."""
+    carried = 0
+    for ind in session.exec(select(Indicator).where(Indicator.contract_id == contract.id)):
+        values = {v.year: v for v in session.exec(select(IndicatorValue).where(
+            IndicatorValue.indicator_id == ind.id))}
+        current = values.get(year)
+        if current is not None and current.target is not None:
+            continue
+        earlier = [v for y, v in sorted(values.items()) if y < year and v.target is not None]
+        if not earlier:
+            continue
+        assert ind.id is not None
+        row = current or IndicatorValue(indicator_id=ind.id, year=year)
+        row.target = earlier[-1].target
+        session.add(row)
+        carried += 1
+    session.flush()
+    return carried
+
+
+def _state_sums(session: Session, exercice_id: int) -> dict[FundingSource, Decimal]:
+    sums: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for line in session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice_id,
+                                                     MoneyLine.payer == Payer.ETAT)):
+        if line.source is not None:
+            sums[line.source] += line.amount
+    return sums
+
+
+def open_exercice(session: Session, contract: Contract, year: int, opened_by: str,
+                  as_of: date, _retried: bool = False) -> OpeningResult:
+    """Open ``year`` from ``year - 1`` (see the module docstring); the caller commits."""
+    assert contract.id is not None
+    exercices = {e.year: e for e in session.exec(select(Exercice).where(
+        Exercice.contract_id == contract.id))}
+    previous = exercices.get(year - 1)
+    if previous is None:
+        known = ", ".join(map(str, sorted(exercices))) or "aucun"
+        raise ExerciceOpeningError(
+            f"l'exercice {year - 1} est absent du contrat {contract.key} (exercices : {known}) : "
+            f"un exercice s'ouvre à partir de celui de l'année précédente")
+    assert previous.id is not None
+    if previous.terminated_on is not None:
+        raise ExerciceOpeningError(
+            f"contrat {contract.key} dénoncé le {format_date_fr(previous.terminated_on)} : "
+            f"pas d'exercice {year}")
+    target = exercices.get(year)
+    if target is not None and target.id is not None:
+        existing = opening_record(session, target.id)
+        if existing is not None:
+            return OpeningResult(contract.key, year, previous.year, target.id, True, existing)
+        if _retried:  # another operator's opening is not visible yet: never open twice
+            raise ExerciceOpeningError(f"l'exercice {year} est en cours d'ouverture par un autre "
+                                       "opérateur : réessayez dans un instant")
+
+    added = target is None
+    if target is None:
+        target = Exercice(contract_id=contract.id, year=year, bop304=ZERO, fir=ZERO, ondam=ZERO,
+                          reference_year=previous.reference_year + 1 if previous.reference_year
+                          else None, budget_controller_required=previous.budget_controller_required)
+        try:
+            with session.begin_nested():
+                session.add(target)
+                session.flush()
+        except IntegrityError:  # opened at the same moment by someone else
+            if _retried:
+                raise
+            session.expire_all()
+            return open_exercice(session, contract, year, opened_by, as_of, _retried=True)
+    assert target.id is not None
+    has_money = session.exec(select(func.count()).select_from(MoneyLine).where(
+        MoneyLine.exercice_id == target.id)).one()
+    copied = 0 if has_money else _copy_money(session, contract, previous, target)
+    if added:
+        sums = _state_sums(session, target.id)
+        target.bop304, target.fir, target.ondam = (sums[FundingSource.BOP304], sums[FundingSource.FIR],
+                                                   sums[FundingSource.ONDAM])
+        session.add(target)
+        if contract.last_year < year:
+            contract.last_year = year
+            contract.updated_at = utcnow()
+            session.add(contract)
+    targets = _carry_targets(session, contract, year)
+    campaign = load_campaign(year)
+    proposal = carry_over_proposal(session, previous)
+    if campaign is None:
+        proposal["warnings"].append(f"aucun calendrier de campagne nationale connu pour {year}")
+    record: dict[str, Any] = {
+        "year": year, "from_year": previous.year, "opened_by": opened_by,
+        "opened_at": utcnow().isoformat(), "opened_on": as_of.isoformat(),
+        "exercice_added": added,
+        "envelope": {FundingSource.BOP304.value: money_str(target.bop304),
+                     FundingSource.FIR.value: money_str(target.fir),
+                     FundingSource.ONDAM.value: money_str(target.ondam)},
+        "money_lines_copied": copied, "targets_carried": targets,
+        **proposal,
+        "campaign": campaign.model_dump(mode="json", by_alias=True) if campaign else None,
+    }
+    store_opening_record(session, target.id, record)
+    carry_text = ", ".join(f"{FundingSource(s).label} {format_eur(to_money(a))}"
+                           for s, a in record["carry_over"].items()) or "aucun"
+    record_event(session, "exercice.opened",
+                 {**record, "summary_text": f"Exercice {year} ouvert à partir de {previous.year} ; "
+                                            f"report proposé : {carry_text}"},
+                 contract_id=contract.id, exercice_id=target.id, actor=opened_by)
+    session.flush()
+    from cdppe.services.reminders.sync import sync_deadlines
+
+    sync_deadlines(session, target.id, as_of)
+    return OpeningResult(contract.key, year, previous.year, target.id, False, record)
+
+
+def opening_markdown(result: OpeningResult, departement_name: str) -> str:
+    """French summary of an opening (Prefect artifact and CLI)."""
+    r = result.record
+    lines = [f"# Ouverture de l'exercice {result.year} — {departement_name} ({result.contract_key})", "",
+             f"Pré-rempli à partir de l'exercice {result.from_year} par {r['opened_by']} "
+             f"le {format_date_fr(date.fromisoformat(r['opened_on']))}.", ""]
+    if r.get("exercice_added"):
+        lines.append(f"L'exercice {result.year} a été ajouté au contrat (dernière année : {result.year}).")
+    lines += [f"Lignes financières reprises : {r['money_lines_copied']} ; cibles d'indicateurs "
+              f"reconduites : {r['targets_carried']}.", "",
+              "## Report de crédits proposé (versé − consommé déclaré)", "",
+              "| Enveloppe | Versé | Consommé déclaré | Report proposé |", "|---|---:|---:|---:|"]
+    for source in PAID_ENVELOPES:
+        paid = r["paid"].get(source.value)
+        if paid is None:
+            lines.append(f"| {source.label} | — | — | — |")
+            continue
+        lines.append(f"| {source.label} | {format_eur(to_money(paid))} | "
+                     f"{format_eur(to_money(r['consumed'].get(source.value, '0')))} | "
+                     f"{format_eur(to_money(r['carry_over'].get(source.value, '0')))} |")
+    if r["carry_over_per_fiche"]:
+        lines += ["", "### Par fiche (État prévu − consommé déclaré)", "", "| Fiche | Non consommé |",
+                  "|---|---:|"]
+        lines += [f"| {k} | {format_eur(to_money(v))} |" for k, v in r["carry_over_per_fiche"].items()]
+    campaign = r.get("campaign")
+    lines += ["", f"## Campagne nationale {result.year}", ""]
+    if campaign:
+        lines.append(str(campaign.get("instruction", "")))
+        for key in ("draft", "signed_contract", "execution_report"):
+            item = campaign.get(key)
+            if item:
+                inferred = " (date reprise, à confirmer)" if item.get("inferred") else ""
+                lines.append(f"- {item['label']} : {format_date_fr(date.fromisoformat(item['date']))}"
+                             f"{inferred}")
+    else:
+        lines.append("_Aucun calendrier connu._")
+    if r["warnings"]:
+        lines += ["", "## Points d'attention", ""] + [f"- {w}" for w in r["warnings"]]
+    return "\n".join(lines) + "\n"

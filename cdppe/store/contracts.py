@@ -1,0 +1,155 @@
+"""Read side: find a contract, summarise it, build the snapshot of an exercice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cdppe.core.money import ZERO, money_str
+from cdppe.domain.cycle import ExerciceSnapshot
+from cdppe.domain.fiche_numbers import parse_fiche_number
+from models import (
+    Contract,
+    Deliberation,
+    ExecutionReport,
+    Exercice,
+    FicheAction,
+    MoneyLine,
+    OdpeReview,
+    Payment,
+    PhaseState,
+    Signature,
+)
+from models.enums import Payer, Phase, PhaseStatus
+
+
+class ContractNotFoundError(LookupError):
+    pass
+
+
+def find_contract(session: Session, ref: str) -> Contract:
+    """By numeric id or by key (``71-2024``)."""
+    contract = None
+    if ref.isdigit():
+        contract = session.get(Contract, int(ref))
+    if contract is None:
+        contract = session.exec(select(Contract).where(Contract.key == ref)).first()
+    if contract is None:
+        known = ", ".join(session.exec(select(Contract.key)).all()) or "aucun"
+        raise ContractNotFoundError(f"contrat {ref!r} introuvable (contrats connus : {known})")
+    return contract
+
+
+def find_exercice(session: Session, contract: Contract, year: int | None = None) -> Exercice:
+    query = select(Exercice).where(Exercice.contract_id == contract.id).order_by(col(Exercice.year))
+    exercices = session.exec(query).all()
+    if year is None:
+        return exercices[0]
+    for ex in exercices:
+        if ex.year == year:
+            return ex
+    raise ContractNotFoundError(f"exercice {year} absent du contrat {contract.key}")
+
+
+def contract_summary(session: Session, contract: Contract) -> dict[str, Any]:
+    """Everything ``cdppe contract show`` prints; money as strings like ``"1692424.00"``."""
+    fiches = session.exec(select(FicheAction).where(FicheAction.contract_id == contract.id)).all()
+    fiches = sorted(fiches, key=lambda f: parse_fiche_number(f.number))
+    exercices = session.exec(
+        select(Exercice).where(Exercice.contract_id == contract.id).order_by(col(Exercice.year))
+    ).all()
+    lines = session.exec(
+        select(MoneyLine).where(col(MoneyLine.fiche_id).in_([f.id for f in fiches]))
+    ).all()
+    per_fiche: dict[tuple[int | None, int], dict[str, Decimal]] = defaultdict(
+        lambda: defaultdict(lambda: ZERO))
+    for line in lines:
+        bucket = per_fiche[(line.fiche_id, line.exercice_id)]
+        if line.payer is Payer.ETAT:
+            bucket[f"etat_{line.source.value if line.source else 'NONE'}"] += line.amount
+        else:
+            bucket[line.payer.value] += line.amount
+    return {
+        "id": contract.id,
+        "key": contract.key,
+        "title": contract.title,
+        "departement": contract.departement_code,
+        "generation": contract.generation,
+        "coordinator": contract.coordinator_email,
+        "exercices": [
+            {
+                "year": ex.year,
+                "state_total": money_str(ex.state_total),
+                "bop304": money_str(ex.bop304),
+                "fir": money_str(ex.fir),
+                "ondam": money_str(ex.ondam),
+                "departement_share": money_str(ex.departement_share),
+                "effective_date": ex.effective_date.isoformat() if ex.effective_date else None,
+                "report_due_date": ex.report_due_date.isoformat() if ex.report_due_date else None,
+            }
+            for ex in exercices
+        ],
+        "fiches": [
+            {
+                "number": f.number,
+                "title": f.title,
+                "objectives": f.objective_numbers,
+                "money": {
+                    str(ex.year): {k: money_str(v) for k, v in sorted(per_fiche[(f.id, ex.id)].items())}  # type: ignore[index]
+                    for ex in exercices
+                    if (f.id, ex.id) in per_fiche
+                },
+            }
+            for f in fiches
+        ],
+    }
+
+
+def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
+                      avenant: int = 0) -> ExerciceSnapshot:
+    """The facts of one exercice (the contract's, or avenant n° ``avenant``'s deliberation and
+    signatures): the one read the state machine (``cdppe.domain.cycle``) works from."""
+    ex_id = exercice.id
+    delib = session.exec(select(Deliberation).where(
+        Deliberation.exercice_id == ex_id, Deliberation.avenant_number == avenant,
+        Deliberation.subject == "contract")).first()
+    signatures = session.exec(select(Signature).where(
+        Signature.exercice_id == ex_id, Signature.avenant_number == avenant)).all()
+    payments = session.exec(select(Payment).where(Payment.exercice_id == ex_id)).all()
+    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == ex_id)).first()
+    report = session.exec(select(ExecutionReport).where(ExecutionReport.exercice_id == ex_id)).first()
+    states = {s.phase: s for s in session.exec(select(PhaseState).where(
+        PhaseState.exercice_id == ex_id, PhaseState.avenant_number == avenant))}
+    planned = exercice.expected_payments
+    diagnosis = states.get(Phase.DIAGNOSIS) if avenant == 0 else None
+    draft_sent_on = None  # the diagnosis completed: the draft contract went out
+    if diagnosis is not None and diagnosis.status is PhaseStatus.COMPLETED:
+        draft_sent_on = diagnosis.completed_on or (
+            diagnosis.completed_at.date() if diagnosis.completed_at else None)
+    return ExerciceSnapshot(
+        contract_key=contract.key,
+        departement_code=contract.departement_code,
+        year=exercice.year,
+        planned_council_session=exercice.planned_council_session,
+        planned_signature=exercice.planned_signature,
+        deliberation_session=delib.session_date if delib else None,
+        acknowledgement_date=delib.acknowledgement_date if delib else None,
+        signatories_expected=frozenset(exercice.expected_signatories),
+        signed={s.role: s.signed_on for s in signatures},
+        payments_expected=frozenset(planned),
+        payments_received={p.source: p.received_on for p in payments},
+        odpe_session=odpe.session_date if odpe else None,
+        report_transmitted_on=report.transmitted_on if report else None,
+        terminated_on=exercice.terminated_on,
+        draft_sent_on=draft_sent_on,
+        avenant=avenant,
+        phase_status={phase: state.status for phase, state in states.items()},
+        diagnosis_agreed=Phase.DIAGNOSIS in states and "agreed_on" in states[Phase.DIAGNOSIS].data,
+        deliberation_number=delib.number if delib else None,
+        payments_planned=planned,
+        report_recorded=report is not None,
+        amendment_decided=Phase.AMENDMENT in states and "avenant_needed" in states[Phase.AMENDMENT].data,
+    )

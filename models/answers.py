@@ -6,11 +6,10 @@ Titles are French (users read them); the same models back ``cdppe record``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.enums import FundingSource, SignatoryRole
+from models.enums import AnswerKind, FundingSource, SignatoryRole, SignatureMethod
 
 # No control characters (documents are XML: DOCX, HTML): one line, or lines for long texts.
 ONE_LINE = r"^[^\x00-\x1f\x7f\ufffe\uffff]*$"
@@ -52,7 +51,7 @@ class SignatureAnswer(Answer):
     signatory_name: str = Field(title="Nom de la personne qui a signé", min_length=2, max_length=120,
                                 pattern=ONE_LINE)
     signed_on: date = Field(title="Date de la signature")
-    method: Literal["papier", "electronique"] = Field(default="papier", title="Mode de signature")
+    method: SignatureMethod = Field(default=SignatureMethod.PAPER, title="Mode de signature")
     scan_sha256: str | None = Field(
         default=None, title="Empreinte SHA-256 du scan signé déjà déposé",
         description="Déposez d'abord le PDF (page « Déposer un scan signé » du serveur de documents, "
@@ -92,13 +91,13 @@ class AmendmentDecisionAnswer(Answer):
     answered_by: str = AnsweredBy
 
 
-ANSWER_TYPES: dict[str, type[Answer]] = {
-    "diagnosis": DiagnosisAnswer,
-    "deliberation": DeliberationAnswer,
-    "acknowledgement": AcknowledgementAnswer,
-    "signature": SignatureAnswer,
-    "payment": PaymentAnswer,
-    "odpe": OdpeAnswer,
-    "report": ReportAnswer,
-    "amendment_decision": AmendmentDecisionAnswer,
+ANSWER_TYPES: dict[AnswerKind, type[Answer]] = {
+    AnswerKind.DIAGNOSIS: DiagnosisAnswer,
+    AnswerKind.DELIBERATION: DeliberationAnswer,
+    AnswerKind.ACKNOWLEDGEMENT: AcknowledgementAnswer,
+    AnswerKind.SIGNATURE: SignatureAnswer,
+    AnswerKind.PAYMENT: PaymentAnswer,
+    AnswerKind.ODPE: OdpeAnswer,
+    AnswerKind.REPORT: ReportAnswer,
+    AnswerKind.AMENDMENT_DECISION: AmendmentDecisionAnswer,
 }

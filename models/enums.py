@@ -55,6 +55,33 @@ class PhaseStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class AnswerKind(StrEnum):
+    """The answers a phase can wait for: one form (``models.answers``) and one handler each."""
+
+    DIAGNOSIS = "diagnosis"
+    DELIBERATION = "deliberation"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    SIGNATURE = "signature"
+    PAYMENT = "payment"
+    ODPE = "odpe"
+    REPORT = "report"
+    AMENDMENT_DECISION = "amendment_decision"
+
+
+class DeliberationSubject(StrEnum):
+    """What a council deliberation approves: the contract (or an avenant), or the execution report."""
+
+    CONTRACT = "contract"
+    REPORT = "report"
+
+
+class SignatureMethod(StrEnum):
+    """How a signature was given (both are valid; the scan is archived either way)."""
+
+    PAPER = "papier"
+    ELECTRONIC = "electronique"
+
+
 class AmendmentStatus(StrEnum):
     """An avenant: open (being deliberated and signed), signed (applied to the figures), abandoned."""
 

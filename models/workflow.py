@@ -14,10 +14,12 @@ from models.enums import (
     AmendmentPart,
     AmendmentStatus,
     DeadlineStatus,
+    DeliberationSubject,
     FundingSource,
     Phase,
     PhaseStatus,
     SignatoryRole,
+    SignatureMethod,
 )
 from models.types import MoneyType, UTCDateTime
 
@@ -47,7 +49,7 @@ class Deliberation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     exercice_id: int = Field(foreign_key="exercice.id", index=True)
     avenant_number: int = 0
-    subject: str = Field(default="contract", description="contract | report")
+    subject: DeliberationSubject = Field(default=DeliberationSubject.CONTRACT, sa_type=AutoString)
     convocation_date: date | None = None
     session_date: date
     number: str = Field(max_length=20)
@@ -65,7 +67,7 @@ class Signature(SQLModel, table=True):
     role: SignatoryRole
     signatory_name: str
     signed_on: date
-    method: str = Field(default="papier", description="papier | electronique")
+    method: SignatureMethod = Field(default=SignatureMethod.PAPER, sa_type=AutoString)
     document_id: int | None = Field(default=None, foreign_key="generated_document.id")
     recorded_by: str
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

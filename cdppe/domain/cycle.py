@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from models.enums import PHASE_ORDER, FundingSource, Phase, PhaseStatus, SignatoryRole
+from models.enums import PHASE_ORDER, AnswerKind, FundingSource, Phase, PhaseStatus, SignatoryRole
 
 # The order in which the parties are asked to sign (and listed as missing).
 SIGNATORY_ORDER: tuple[SignatoryRole, ...] = (
@@ -72,7 +72,7 @@ class Waiting:
     """What a phase waits for: the answer ``kind``, a ``key`` stable across re-runs, who acts."""
 
     phase: Phase
-    kind: str
+    kind: AnswerKind
     key: str
     who: str
 
@@ -82,32 +82,32 @@ def waiting_for(facts: ExerciceSnapshot, phase: Phase) -> Waiting | None:
     avenant = facts.avenant
     if phase is Phase.DIAGNOSIS:
         return None if facts.diagnosis_agreed else Waiting(
-            phase, "diagnosis", "diagnosis", "les trois parties (Préfet, ARS, Département)")
+            phase, AnswerKind.DIAGNOSIS, "diagnosis", "les trois parties (Préfet, ARS, Département)")
     if phase is Phase.DELIBERATION:
         if facts.deliberation_session is None:
-            return Waiting(phase, "deliberation", f"deliberation-{avenant}",
+            return Waiting(phase, AnswerKind.DELIBERATION, f"deliberation-{avenant}",
                            "le Département (conseil départemental)")
         if facts.acknowledgement_date is None:
-            return Waiting(phase, "acknowledgement", f"acknowledgement-{avenant}",
+            return Waiting(phase, AnswerKind.ACKNOWLEDGEMENT, f"acknowledgement-{avenant}",
                            "la préfecture (accusé de réception @ctes)")
         return None
     if phase is Phase.SIGNATURE:
         missing = facts.missing_signatories
-        return Waiting(phase, "signature", f"signature-{avenant}-{len(facts.signed)}",
+        return Waiting(phase, AnswerKind.SIGNATURE, f"signature-{avenant}-{len(facts.signed)}",
                        ", ".join(r.label for r in missing)) if missing else None
     if phase is Phase.CREDIT_PAYMENT:
         sources = facts.missing_payments
-        return Waiting(phase, "payment", f"payment-{sources[0].value}",
+        return Waiting(phase, AnswerKind.PAYMENT, f"payment-{sources[0].value}",
                        ", ".join(PAYERS.get(s, s.label) for s in sources)) if sources else None
     if phase is Phase.ODPE_REVIEW:
-        return None if facts.odpe_session is not None else Waiting(phase, "odpe", "odpe", "l'ODPE")
+        return None if facts.odpe_session is not None else Waiting(phase, AnswerKind.ODPE, "odpe", "l'ODPE")
     if phase is Phase.EXECUTION_REPORT:
         return None if facts.report_recorded else Waiting(
-            phase, "report", "report", "le Département (rapport d'exécution)")
+            phase, AnswerKind.REPORT, "report", "le Département (rapport d'exécution)")
     if phase is Phase.AMENDMENT:
         if avenant or facts.amendment_decided:  # a signed avenant is applied: nobody is asked
             return None
-        return Waiting(phase, "amendment_decision", "amendment-decision",
+        return Waiting(phase, AnswerKind.AMENDMENT_DECISION, "amendment-decision",
                        "les trois parties (décision sur l'avenant)")
     raise ValueError(f"phase inconnue : {phase}")
 

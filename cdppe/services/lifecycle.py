@@ -7,37 +7,38 @@ relies on UNIQUE constraints so a payment is never recorded twice.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr, utcnow
-from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
+from cdppe.core.money import format_eur
 from cdppe.core.settings import get_settings
 from cdppe.domain import cycle
-from cdppe.domain.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
+from cdppe.domain.calendar_rules import CONVOCATION_NOTICE_DAYS
 from cdppe.domain.cycle import ExerciceSnapshot, Waiting
 from cdppe.present.documents import generate_step_documents
-from cdppe.services.uploads import UploadRefusedError, find_ingested
+from cdppe.services.answers import HANDLERS, AnswerContext
+from cdppe.services.answers import AnswerRefusedError as AnswerRefusedError
 from cdppe.store.contracts import exercice_snapshot
-from cdppe.store.workflow import get_phase_state
+from cdppe.store.workflow import (
+    find_deliberation,
+    find_execution_report,
+    find_odpe_review,
+    get_phase_state,
+    payments_by_source,
+    phase_states,
+    signatures_by_role,
+)
+from cdppe.store.workflow import lock_exercice as lock_exercice
 from models import (
-    Amendment,
     AuditEvent,
     Contract,
-    Deliberation,
-    ExecutionReport,
     Exercice,
-    GeneratedDocument,
-    OdpeReview,
-    Payment,
     PhaseState,
-    Signature,
 )
 from models.answers import (
     AcknowledgementAnswer,
@@ -50,11 +51,7 @@ from models.answers import (
     ReportAnswer,
     SignatureAnswer,
 )
-from models.enums import PHASE_ORDER, AmendmentStatus, Phase, PhaseStatus, SignatoryRole
-
-
-class AnswerRefusedError(ValueError):
-    """An answer that breaks a rule; the step keeps waiting."""
+from models.enums import PHASE_ORDER, AnswerKind, Phase, PhaseStatus
 
 
 @dataclass
@@ -62,7 +59,7 @@ class Need:
     """A human answer a phase is waiting for."""
 
     phase: Phase
-    kind: str  # key of models.answers.ANSWER_TYPES
+    kind: AnswerKind
     key: str  # stable: the same need gives the same key on every re-run
     waiting_reason: str
     description: str
@@ -88,21 +85,8 @@ def next_phase(phase: Phase, avenant: int = 0) -> Phase | None:
 
 def current_phase(session: Session, exercice_id: int) -> Phase | None:
     """The first phase of the contract cycle not completed yet (None when all are)."""
-    states = session.exec(select(PhaseState).where(
-        PhaseState.exercice_id == exercice_id, PhaseState.avenant_number == 0))
-    return cycle.current_phase({s.phase: s.status for s in states})
-
-
-def _deliberation(session: Session, exercice_id: int, avenant: int) -> Deliberation | None:
-    return session.exec(select(Deliberation).where(
-        Deliberation.exercice_id == exercice_id, Deliberation.avenant_number == avenant,
-        Deliberation.subject == "contract")).first()
-
-
-def _signatures(session: Session, exercice_id: int, avenant: int) -> dict[SignatoryRole, Signature]:
-    rows = session.exec(select(Signature).where(Signature.exercice_id == exercice_id,
-                                                Signature.avenant_number == avenant))
-    return {s.role: s for s in rows}
+    states = phase_states(session, exercice_id=exercice_id)
+    return cycle.current_phase({phase: state.status for phase, state in states.items()})
 
 
 def _what(avenant: int) -> str:
@@ -187,59 +171,12 @@ def _amendment_decision_need(facts: ExerciceSnapshot, exercice: Exercice, w: Wai
 
 
 # Answer kind (``cdppe.domain.cycle.Waiting.kind``) -> the form and words of that need.
-NEEDS: dict[str, Callable[[ExerciceSnapshot, Exercice, Waiting], Need]] = {
-    "diagnosis": _diagnosis_need, "deliberation": _deliberation_need,
-    "acknowledgement": _acknowledgement_need, "signature": _signature_need,
-    "payment": _payment_need, "odpe": _odpe_need, "report": _report_need,
-    "amendment_decision": _amendment_decision_need,
+NEEDS: dict[AnswerKind, Callable[[ExerciceSnapshot, Exercice, Waiting], Need]] = {
+    AnswerKind.DIAGNOSIS: _diagnosis_need, AnswerKind.DELIBERATION: _deliberation_need,
+    AnswerKind.ACKNOWLEDGEMENT: _acknowledgement_need, AnswerKind.SIGNATURE: _signature_need,
+    AnswerKind.PAYMENT: _payment_need, AnswerKind.ODPE: _odpe_need, AnswerKind.REPORT: _report_need,
+    AnswerKind.AMENDMENT_DECISION: _amendment_decision_need,
 }
-
-
-def _not_future(day: date, as_of: date, label: str) -> None:
-    if day > as_of:
-        raise AnswerRefusedError(f"{label} ({format_date_fr(day)}) est dans le futur "
-                                 f"(nous sommes le {format_date_fr(as_of)}).")
-
-
-def _audit(session: Session, contract_id: int | None, exercice_id: int | None, actor: str,
-           action: str, detail: dict[str, Any]) -> None:
-    session.add(AuditEvent(contract_id=contract_id, exercice_id=exercice_id, actor=actor,
-                           action=action, detail=detail))
-
-
-def store_signed_scan(session: Session, contract: Contract, exercice: Exercice, avenant: int,
-                      role: SignatoryRole, scan_sha256: str) -> GeneratedDocument:
-    """Archive an already ingested scan (``cdppe.services.uploads``) as the signed page of ``role``."""
-    try:
-        scan = find_ingested(scan_sha256, "scan_sha256")
-    except UploadRefusedError as exc:
-        raise AnswerRefusedError(str(exc)) from exc
-    target_dir = get_settings().documents_dir / contract.key / str(exercice.year) / "signatures"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"avenant-{avenant}-{role.value}.{scan.fmt}"
-    shutil.copyfile(scan.path, target)
-    assert contract.id is not None
-    doc = GeneratedDocument(contract_id=contract.id, exercice_id=exercice.id, avenant_number=avenant,
-                            step=Phase.SIGNATURE.value, kind=f"signed_scan_{role.value}", fmt=scan.fmt,
-                            version=1, path=str(target), sha256=scan.sha256, template_version="scan",
-                            signed=True)
-    session.add(doc)
-    session.flush()
-    return doc
-
-
-def lock_exercice(session: Session, exercice_id: int) -> None:
-    """Serialise the writers of one exercice until the transaction ends; the session's objects
-    are read again after it.
-
-    A no-op UPDATE of the exercice's row: a row lock on PostgreSQL (``FOR NO KEY UPDATE``,
-    foreign keys to the row are not blocked), the write lock on SQLite (whose driver starts
-    a transaction only at the first write, so a ``SELECT ... FOR UPDATE`` would hold nothing).
-    """
-    session.flush()
-    session.exec(update(Exercice).where(col(Exercice.id) == exercice_id)
-                 .values(year=Exercice.year))
-    session.expire_all()
 
 
 def record_answer(session: Session, contract: Contract, exercice: Exercice, phase: Phase,
@@ -251,166 +188,37 @@ def record_answer(session: Session, contract: Contract, exercice: Exercice, phas
     first and is refused as a second answer given afterwards would be.
     """
     assert exercice.id is not None
-    ex_id = exercice.id
-    lock_exercice(session, ex_id)
+    lock_exercice(session, exercice.id)
     need = next_need(session, exercice, phase, avenant)
     if need is None or not isinstance(answer, need.answer_type):
         expected = need.answer_type.__name__ if need else "rien"
         raise AnswerRefusedError(f"cette étape n'attend pas cette réponse (attendu : {expected}).")
-    actor = getattr(answer, "answered_by", "inconnu")
-    detail: dict[str, Any] = answer.model_dump(mode="json")
-    state = get_phase_state(session, ex_id, phase, avenant)
+    ctx = AnswerContext(session=session, contract=contract, exercice=exercice, avenant=avenant,
+                        as_of=as_of, actor=getattr(answer, "answered_by", "inconnu"),
+                        state=get_phase_state(session, exercice.id, phase, avenant),
+                        detail=answer.model_dump(mode="json"))
+    summary = HANDLERS[type(answer)](ctx, answer)
+    after_recorded(ctx, phase, need.kind, summary)
+    return summary
 
-    if isinstance(answer, DiagnosisAnswer):
-        _not_future(answer.agreed_on, as_of, "la date du diagnostic")
-        state.data = {**state.data, "agreed_on": answer.agreed_on.isoformat()}
-        summary = f"Diagnostic partagé validé le {format_date_fr(answer.agreed_on)}"
-    elif isinstance(answer, DeliberationAnswer):
-        _not_future(answer.session_date, as_of, "la date de séance")
-        if answer.convocation_date > answer.session_date:
-            raise AnswerRefusedError("la convocation ne peut suivre la séance.")
-        notice = (answer.session_date - answer.convocation_date).days
-        if notice < CONVOCATION_NOTICE_DAYS:
-            raise AnswerRefusedError(
-                f"convocation {notice} jours avant la séance : il en faut au moins "
-                f"{CONVOCATION_NOTICE_DAYS} (CGCT, art. L3121-19).")
-        session.add(Deliberation(exercice_id=ex_id, avenant_number=avenant,
-                                 convocation_date=answer.convocation_date,
-                                 session_date=answer.session_date, number=answer.number,
-                                 vote=answer.vote, recorded_by=actor))
-        summary = (f"Délibération n° {answer.number} du {format_date_fr(answer.session_date)} "
-                   f"({answer.vote})")
-    elif isinstance(answer, AcknowledgementAnswer):
-        delib = _deliberation(session, ex_id, avenant)
-        assert delib is not None
-        _not_future(answer.acknowledgement_date, as_of, "la date de l'accusé de réception")
-        if answer.acknowledgement_date < delib.session_date:
-            raise AnswerRefusedError(
-                f"l'accusé de réception ({format_date_fr(answer.acknowledgement_date)}) ne peut "
-                f"précéder la séance du {format_date_fr(delib.session_date)}.")
-        delib.acknowledgement_date = answer.acknowledgement_date
-        session.add(delib)
-        summary = f"Délibération exécutoire le {format_date_fr(answer.acknowledgement_date)} (@ctes)"
-    elif isinstance(answer, SignatureAnswer):
-        delib = _deliberation(session, ex_id, avenant)
-        if delib is None or delib.acknowledgement_date is None:
-            raise AnswerRefusedError("la délibération n'est pas encore exécutoire : pas de signature.")
-        if answer.role not in exercice.expected_signatories:
-            raise AnswerRefusedError(f"{answer.role.label} ne signe pas ce contrat.")
-        if answer.role in _signatures(session, ex_id, avenant):
-            raise AnswerRefusedError(f"{answer.role.label} a déjà signé : signature déjà enregistrée.")
-        if answer.signed_on < delib.acknowledgement_date:
-            raise AnswerRefusedError(
-                f"signature du {format_date_fr(answer.signed_on)} antérieure à la délibération "
-                f"exécutoire du {format_date_fr(delib.acknowledgement_date)} "
-                f"(séance du {format_date_fr(delib.session_date)}) : refusée.")
-        _not_future(answer.signed_on, as_of, "la date de signature")
-        contract_doc = None
-        if answer.scan_sha256:
-            contract_doc = store_signed_scan(session, contract, exercice, avenant, answer.role,
-                                             answer.scan_sha256)
-        session.add(Signature(exercice_id=ex_id, avenant_number=avenant, role=answer.role,
-                              signatory_name=answer.signatory_name, signed_on=answer.signed_on,
-                              method=answer.method, recorded_by=actor,
-                              document_id=contract_doc.id if contract_doc else None))
-        session.flush()
-        signed = _signatures(session, ex_id, avenant)
-        summary = f"Signé par {answer.role.label} le {format_date_fr(answer.signed_on)}"
-        if all(r in signed for r in exercice.expected_signatories):
-            effective = max(s.signed_on for s in signed.values())
-            if avenant == 0:
-                exercice.effective_date = effective
-                exercice.report_due_date = report_due_date(effective)
-                session.add(exercice)
-                summary += (f" ; contrat en vigueur le {format_date_fr(effective)}, rapport dû le "
-                            f"{format_date_fr(exercice.report_due_date)}")
-            else:
-                amendment = session.exec(select(Amendment).where(
-                    Amendment.exercice_id == ex_id, Amendment.number == avenant)).one()
-                amendment.effective_date = effective
-                amendment.status = AmendmentStatus.SIGNED
-                session.add(amendment)
-                summary += f" ; avenant n° {avenant} en vigueur le {format_date_fr(effective)}"
-    elif isinstance(answer, PaymentAnswer):
-        planned = exercice.expected_payments
-        if answer.source not in planned:
-            raise AnswerRefusedError(f"aucun versement {answer.source.label} n'est prévu.")
-        if session.exec(select(Payment).where(Payment.exercice_id == ex_id,
-                                              Payment.source == answer.source)).first():
-            raise AnswerRefusedError(f"le versement {answer.source.label} est déjà enregistré.")
-        try:
-            amount = to_money(answer.notified_amount)
-        except MoneyError as exc:
-            raise AnswerRefusedError(str(exc)) from exc
-        if amount <= ZERO:
-            raise AnswerRefusedError("le montant notifié doit être positif.")
-        if amount > planned[answer.source]:
-            raise AnswerRefusedError(
-                f"versement {answer.source.label} de {format_eur(amount)} supérieur à "
-                f"l'enveloppe de {format_eur(planned[answer.source])} : refusé.")
-        if exercice.effective_date and answer.received_on < exercice.effective_date:
-            raise AnswerRefusedError(
-                f"versement reçu le {format_date_fr(answer.received_on)}, avant la prise d'effet "
-                f"du contrat le {format_date_fr(exercice.effective_date)}.")
-        _not_future(answer.received_on, as_of, "la date de réception")
-        session.add(Payment(exercice_id=ex_id, source=answer.source, planned_amount=planned[answer.source],
-                            notified_amount=amount, received_on=answer.received_on, recorded_by=actor))
-        summary = (f"Versement {answer.source.label} de {format_eur(amount)} reçu le "
-                   f"{format_date_fr(answer.received_on)}")
-    elif isinstance(answer, OdpeAnswer):
-        _not_future(answer.session_date, as_of, "la date de séance de l'ODPE")
-        if exercice.effective_date and answer.session_date < exercice.effective_date:
-            raise AnswerRefusedError(
-                "la séance de l'ODPE sur le rapport précède la prise d'effet du contrat.")
-        session.add(OdpeReview(exercice_id=ex_id, session_date=answer.session_date,
-                               opinion=answer.opinion, favourable=answer.favourable, recorded_by=actor))
-        summary = (f"Avis {'favorable' if answer.favourable else 'défavorable'} de l'ODPE le "
-                   f"{format_date_fr(answer.session_date)}")
-    elif isinstance(answer, ReportAnswer):
-        odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == ex_id)).first()
-        if odpe is None:
-            raise AnswerRefusedError("l'ODPE doit rendre son avis avant l'adoption du rapport.")
-        if answer.adopted_on < odpe.session_date:
-            raise AnswerRefusedError(
-                f"adoption le {format_date_fr(answer.adopted_on)}, avant l'avis de l'ODPE du "
-                f"{format_date_fr(odpe.session_date)}.")
-        if answer.transmitted_on < answer.adopted_on:
-            raise AnswerRefusedError("la transmission ne peut précéder l'adoption.")
-        if answer.published_on and answer.published_on < answer.transmitted_on:
-            raise AnswerRefusedError("la mise en ligne ne peut précéder la transmission.")
-        _not_future(answer.transmitted_on, as_of, "la date de transmission")
-        session.add(ExecutionReport(exercice_id=ex_id, adopted_on=answer.adopted_on,
-                                    transmitted_on=answer.transmitted_on,
-                                    published_on=answer.published_on, recorded_by=actor))
-        session.add(Deliberation(exercice_id=ex_id, avenant_number=0, subject="report",
-                                 session_date=answer.adopted_on, number=answer.deliberation_number,
-                                 vote="rapport adopté", recorded_by=actor))
-        late = bool(exercice.report_due_date and answer.transmitted_on > exercice.report_due_date)
-        detail["late"] = late
-        summary = f"Rapport transmis le {format_date_fr(answer.transmitted_on)}"
-        if late and exercice.report_due_date:
-            summary += f" (en retard : échéance du {format_date_fr(exercice.report_due_date)})"
-    elif isinstance(answer, AmendmentDecisionAnswer):
-        state.data = {**state.data, "avenant_needed": answer.avenant_needed,
-                      "reason": answer.reason}
-        summary = ("Avenant nécessaire : à ouvrir par le déploiement « avenant »"
-                   if answer.avenant_needed else "Pas d'avenant cette année")
-    else:  # pragma: no cover - exhaustive above
-        raise AnswerRefusedError(f"réponse inconnue : {type(answer).__name__}")
 
+def after_recorded(ctx: AnswerContext, phase: Phase, kind: str, summary: str) -> None:
+    """What every recorded answer shares: the phase's history, the audit event, the deadlines."""
+    state = ctx.state
     history = list(state.data.get("answers", []))
-    history.append({"kind": need.kind, "summary": summary, "by": actor, "at": utcnow().isoformat()})
+    history.append({"kind": kind, "summary": summary, "by": ctx.actor, "at": utcnow().isoformat()})
     state.data = {**state.data, "answers": history}
-    state.recorded_by = actor
+    state.recorded_by = ctx.actor
     state.updated_at = utcnow()
-    session.add(state)
-    _audit(session, contract.id, ex_id, actor, f"answer.{need.kind}",
-           {"phase": phase.value, "avenant": avenant, "answer": detail, "summary": summary})
-    session.flush()
+    ctx.session.add(state)
+    ctx.session.add(AuditEvent(contract_id=ctx.contract.id, exercice_id=ctx.exercice_id, actor=ctx.actor,
+                               action=f"answer.{kind}",
+                               detail={"phase": phase.value, "avenant": ctx.avenant, "answer": ctx.detail,
+                                       "summary": summary}))
+    ctx.session.flush()
     from cdppe.services.reminders.sync import sync_deadlines
 
-    sync_deadlines(session, ex_id, as_of)  # a recorded step closes its deadlines at once
-    return summary
+    sync_deadlines(ctx.session, ctx.exercice_id, ctx.as_of)  # a recorded step closes its deadlines at once
 
 
 def mark_phase(session: Session, exercice_id: int, phase: Phase, status: PhaseStatus, *,
@@ -470,19 +278,19 @@ def phase_completion_date(session: Session, exercice: Exercice, phase: Phase,
         raw = get_phase_state(session, ex_id or 0, phase).data.get("agreed_on")
         return date.fromisoformat(raw) if raw else None
     if phase is Phase.DELIBERATION:
-        delib = _deliberation(session, ex_id or 0, avenant)
+        delib = find_deliberation(session, exercice_id=ex_id, avenant=avenant)
         return delib.acknowledgement_date if delib else None
     if phase is Phase.SIGNATURE:
-        signed = _signatures(session, ex_id or 0, avenant)
+        signed = signatures_by_role(session, exercice_id=ex_id, avenant=avenant)
         return max((s.signed_on for s in signed.values()), default=None)
     if phase is Phase.CREDIT_PAYMENT:
-        return max((p.received_on for p in session.exec(select(Payment).where(
-            Payment.exercice_id == ex_id))), default=None)
+        payments = payments_by_source(session, exercice_id=ex_id)
+        return max((p.received_on for p in payments.values()), default=None)
     if phase is Phase.ODPE_REVIEW:
-        odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == ex_id)).first()
+        odpe = find_odpe_review(session, exercice_id=ex_id)
         return odpe.session_date if odpe else None
     if phase is Phase.EXECUTION_REPORT:
-        rep = session.exec(select(ExecutionReport).where(ExecutionReport.exercice_id == ex_id)).first()
+        rep = find_execution_report(session, exercice_id=ex_id)
         return rep.transmitted_on if rep else None
     return None
 

@@ -11,17 +11,19 @@ from sqlmodel import Session, col, select
 from cdppe.core.money import ZERO, money_str
 from cdppe.domain.cycle import ExerciceSnapshot
 from cdppe.domain.fiche_numbers import parse_fiche_number
+from cdppe.store.workflow import (
+    find_deliberation,
+    find_execution_report,
+    find_odpe_review,
+    payments_by_source,
+    phase_states,
+    signatures_by_role,
+)
 from models import (
     Contract,
-    Deliberation,
-    ExecutionReport,
     Exercice,
     FicheAction,
     MoneyLine,
-    OdpeReview,
-    Payment,
-    PhaseState,
-    Signature,
 )
 from models.enums import Payer, Phase, PhaseStatus
 
@@ -113,16 +115,12 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
     """The facts of one exercice (the contract's, or avenant n° ``avenant``'s deliberation and
     signatures): the one read the state machine (``cdppe.domain.cycle``) works from."""
     ex_id = exercice.id
-    delib = session.exec(select(Deliberation).where(
-        Deliberation.exercice_id == ex_id, Deliberation.avenant_number == avenant,
-        Deliberation.subject == "contract")).first()
-    signatures = session.exec(select(Signature).where(
-        Signature.exercice_id == ex_id, Signature.avenant_number == avenant)).all()
-    payments = session.exec(select(Payment).where(Payment.exercice_id == ex_id)).all()
-    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == ex_id)).first()
-    report = session.exec(select(ExecutionReport).where(ExecutionReport.exercice_id == ex_id)).first()
-    states = {s.phase: s for s in session.exec(select(PhaseState).where(
-        PhaseState.exercice_id == ex_id, PhaseState.avenant_number == avenant))}
+    delib = find_deliberation(session, exercice_id=ex_id, avenant=avenant)
+    signatures = signatures_by_role(session, exercice_id=ex_id, avenant=avenant).values()
+    payments = payments_by_source(session, exercice_id=ex_id).values()
+    odpe = find_odpe_review(session, exercice_id=ex_id)
+    report = find_execution_report(session, exercice_id=ex_id)
+    states = phase_states(session, exercice_id=ex_id, avenant=avenant)
     planned = exercice.expected_payments
     diagnosis = states.get(Phase.DIAGNOSIS) if avenant == 0 else None
     draft_sent_on = None  # the diagnosis completed: the draft contract went out

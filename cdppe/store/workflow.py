@@ -1,11 +1,22 @@
-"""Queries on the workflow rows: the state of each phase of an exercice."""
+"""Queries on the rows the cycle records: phase states, deliberations, signatures, payments,
+the ODPE's review, the execution report, an avenant; and the lock that serialises one exercice."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from models import PhaseState
-from models.enums import Phase
+from models import (
+    Amendment,
+    Deliberation,
+    ExecutionReport,
+    Exercice,
+    OdpeReview,
+    Payment,
+    PhaseState,
+    Signature,
+)
+from models.enums import DeliberationSubject, FundingSource, Phase, SignatoryRole
 
 
 def get_phase_state(session: Session, exercice_id: int, phase: Phase, avenant: int = 0) -> PhaseState:
@@ -18,3 +29,56 @@ def get_phase_state(session: Session, exercice_id: int, phase: Phase, avenant: i
         session.add(state)
         session.flush()
     return state
+
+
+def phase_states(session: Session, *, exercice_id: int | None, avenant: int = 0) -> dict[Phase, PhaseState]:
+    """The recorded state of each phase of the contract's cycle (avenant 0) or of an avenant."""
+    rows = session.exec(select(PhaseState).where(
+        PhaseState.exercice_id == exercice_id, PhaseState.avenant_number == avenant))
+    return {state.phase: state for state in rows}
+
+
+def find_deliberation(session: Session, *, exercice_id: int | None, avenant: int = 0,
+                      subject: DeliberationSubject = DeliberationSubject.CONTRACT) -> Deliberation | None:
+    return session.exec(select(Deliberation).where(
+        Deliberation.exercice_id == exercice_id, Deliberation.avenant_number == avenant,
+        Deliberation.subject == subject)).first()
+
+
+def signatures_by_role(session: Session, *, exercice_id: int | None,
+                       avenant: int = 0) -> dict[SignatoryRole, Signature]:
+    rows = session.exec(select(Signature).where(Signature.exercice_id == exercice_id,
+                                                Signature.avenant_number == avenant))
+    return {signature.role: signature for signature in rows}
+
+
+def payments_by_source(session: Session, *, exercice_id: int | None) -> dict[FundingSource, Payment]:
+    rows = session.exec(select(Payment).where(Payment.exercice_id == exercice_id))
+    return {payment.source: payment for payment in rows}
+
+
+def find_odpe_review(session: Session, *, exercice_id: int | None) -> OdpeReview | None:
+    return session.exec(select(OdpeReview).where(OdpeReview.exercice_id == exercice_id)).first()
+
+
+def find_execution_report(session: Session, *, exercice_id: int | None) -> ExecutionReport | None:
+    return session.exec(select(ExecutionReport).where(ExecutionReport.exercice_id == exercice_id)).first()
+
+
+def get_amendment(session: Session, *, exercice_id: int | None, number: int) -> Amendment:
+    return session.exec(select(Amendment).where(
+        Amendment.exercice_id == exercice_id, Amendment.number == number)).one()
+
+
+def lock_exercice(session: Session, exercice_id: int) -> None:
+    """Serialise the writers of one exercice until the transaction ends; the session's objects
+    are read again after it.
+
+    A no-op UPDATE of the exercice's row: a row lock on PostgreSQL (``FOR NO KEY UPDATE``,
+    foreign keys to the row are not blocked), the write lock on SQLite (whose driver starts
+    a transaction only at the first write, so a ``SELECT ... FOR UPDATE`` would hold nothing).
+    """
+    session.flush()
+    session.exec(update(Exercice).where(col(Exercice.id) == exercice_id)
+                 .values(year=Exercice.year))
+    session.expire_all()

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from cdppe.cli.record import record_fields
-from cdppe.services import lifecycle
+from cdppe.services import answers as answer_handlers
 from cdppe.services.lifecycle import AnswerRefusedError
 from models import AuditEvent, Deliberation, Signature
 from models.enums import Phase
@@ -27,13 +27,13 @@ ACK = {"answered_by": WHO}
 
 def _race(monkeypatch: pytest.MonkeyPatch, answers: list[dict[str, Any]], phase: Phase) -> list[str]:
     """Record ``answers`` in threads that are all inside their transaction at the same time."""
-    original = lifecycle._not_future
+    original = answer_handlers.not_future
 
     def slow(day: date, as_of: date, label: str) -> None:
         time.sleep(0.4)  # the winner holds its transaction open while the others arrive
         original(day, as_of, label)
 
-    monkeypatch.setattr(lifecycle, "_not_future", slow)
+    monkeypatch.setattr(answer_handlers, "not_future", slow)
     barrier = threading.Barrier(len(answers))
     outcomes: list[str] = []
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint typecheck bench clean lock
+.PHONY: up test test-fast lint typecheck bench clean lock
 
 # Every dependency comes from requirements.lock (exact versions, sha256 hashes);
 # the project itself is then installed without resolving anything.
@@ -32,6 +32,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## The two fast tiers alone (tests/unit, tests/db on SQLite and PostgreSQL; slow tests left out).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/db -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,10 +6,11 @@ Titles are French (users read them); the same models back ``cdppe record``.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.enums import AnswerKind, FundingSource, SignatoryRole, SignatureMethod
+from models.enums import AnswerKind, FundingSource, SignatoryRole
 
 # No control characters (documents are XML: DOCX, HTML): one line, or lines for long texts.
 ONE_LINE = r"^[^\x00-\x1f\x7f\ufffe\uffff]*$"
@@ -51,7 +52,8 @@ class SignatureAnswer(Answer):
     signatory_name: str = Field(title="Nom de la personne qui a signé", min_length=2, max_length=120,
                                 pattern=ONE_LINE)
     signed_on: date = Field(title="Date de la signature")
-    method: SignatureMethod = Field(default=SignatureMethod.PAPER, title="Mode de signature")
+    # The form keeps the values people type in the CLI and the UI (``papier``); SignatureMethod maps them.
+    method: Literal["papier", "electronique"] = Field(default="papier", title="Mode de signature")
     scan_sha256: str | None = Field(
         default=None, title="Empreinte SHA-256 du scan signé déjà déposé",
         description="Déposez d'abord le PDF (page « Déposer un scan signé » du serveur de documents, "

@@ -50,7 +50,7 @@ from models.answers import (
     ReportAnswer,
     SignatureAnswer,
 )
-from models.enums import AmendmentStatus, DeliberationSubject, Phase, SignatoryRole
+from models.enums import AmendmentStatus, DeliberationSubject, Phase, SignatoryRole, SignatureMethod
 
 
 class AnswerRefusedError(ValueError):
@@ -180,7 +180,7 @@ def record_signature(ctx: AnswerContext, answer: SignatureAnswer) -> str:
                                  answer.scan_sha256)
     ctx.session.add(Signature(exercice_id=ctx.exercice_id, avenant_number=ctx.avenant, role=answer.role,
                               signatory_name=answer.signatory_name, signed_on=answer.signed_on,
-                              method=answer.method, recorded_by=ctx.actor,
+                              method=SignatureMethod(answer.method), recorded_by=ctx.actor,
                               document_id=scan.id if scan else None))
     ctx.session.flush()
     summary = f"Signé par {answer.role.label} le {format_date_fr(answer.signed_on)}"

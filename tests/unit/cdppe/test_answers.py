@@ -25,3 +25,13 @@ def test_a_date_in_the_future_is_refused_with_the_field_and_both_dates_in_french
                                                  r"futur \(nous sommes le 2 janvier 2025\)"):
         not_future(date(2025, 1, 3), date(2025, 1, 2), "la date de signature")
     not_future(date(2025, 1, 2), date(2025, 1, 2), "la date de signature")  # today is not the future
+
+
+def test_the_signature_form_offers_exactly_the_signature_methods() -> None:
+    from typing import get_args
+
+    from models.answers import SignatureAnswer
+    from models.enums import SignatureMethod
+
+    offered = get_args(SignatureAnswer.model_fields["method"].annotation)
+    assert set(offered) == {m.value for m in SignatureMethod}

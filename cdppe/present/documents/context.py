@@ -14,12 +14,13 @@ templates, through the filters of ``cdppe.present.documents.render``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cdppe.core.dates import today_paris
 from cdppe.core.money import ZERO
@@ -40,25 +41,39 @@ from cdppe.domain.plan import (
     plan_rows,
 )
 from cdppe.present.documents.french import departement_of
+from cdppe.store.plan import (
+    amendment_lines,
+    amendment_numbers,
+    amendment_transfers,
+    contract_exercices,
+    contract_fiches,
+    contract_indicators,
+    contract_objectives,
+    fiche_executions,
+    fiche_money_lines,
+    fiches_given_money_by,
+    find_amendment,
+    indicator_values,
+    party_members,
+)
+from cdppe.store.workflow import (
+    find_deliberation,
+    find_execution_report,
+    find_odpe_review,
+    payments_by_source,
+    signatures_by_role,
+)
 from models import (
     Amendment,
-    AmendmentLine,
-    AmendmentTransfer,
     Contract,
-    Deliberation,
     Departement,
     ExecutionReport,
     Exercice,
     FicheAction,
-    FicheExecution,
-    Indicator,
-    IndicatorValue,
-    MoneyLine,
     Objective,
     OdpeReview,
     PartyMember,
     Payment,
-    Signature,
 )
 from models.enums import AmendmentPart, FicheStatus, FundingSource, Payer, SignatoryRole
 from models.envelope import Envelope
@@ -407,19 +422,64 @@ def _iso(value: Any) -> date | None:
 def build_context(session: Session, contract_id: int, exercice_id: int,
                   avenant_number: int = 0, today: date | None = None) -> DocumentContext:
     """Read one contract and exercice (and avenant) from the database, once."""
+    contract, exercice = _contract_and_exercice(session, contract_id, exercice_id)
+    assert contract.id is not None and exercice.id is not None
+    departement = session.get(Departement, contract.departement_code)
+    exercices = contract_exercices(session, contract_id=contract_id)
+    parties, contacts = _parties(session, contract)
+    objectives = contract_objectives(session, contract_id=contract_id)
+    objective_titles = _objective_titles(contract, objectives)
+    mandatory = {o.number: o.mandatory for o in objectives}
+    amendment = _amendment(session, contract, exercice, avenant_number)
+    fiche_rows = contract_fiches(session, contract_id=contract_id)
+    lines_by_exercice = _lines_by_exercice(session, fiche_rows, exercices, avenant_number)
+    indicators = contract_indicators(session, contract_id=contract_id)
+    values = indicator_values(session, indicator_ids=[i.id for i in indicators])
+    dashboard_all = dashboard_rows(indicators, values, [e.year for e in exercices])
+    dashboard = [r for r in dashboard_all if r.year == exercice.year]
+    fiches = _fiche_views(session, exercice, fiche_rows, lines_by_exercice[exercice.id], objective_titles,
+                          mandatory, dashboard)
+    triples = [(f.number, f.title, list(f.objective_numbers)) for f in fiche_rows]
+    plans = [plan_rows(e.year, triples, lines_by_exercice[e.id or 0], objective_titles, mandatory)
+             for e in exercices]
+    milestones = _milestones(contract, exercice.year)
+    payments = {source.value: p for source, p in payments_by_source(session, exercice_id=exercice.id).items()}
+    ex_view = _exercice_view(exercice)
+    return DocumentContext(
+        contract_id=contract.id, contract_key=contract.key, title=contract.title,
+        generation=contract.generation, departement_code=contract.departement_code,
+        departement_name=departement.name if departement else contract.departement_code,
+        first_year=contract.first_year, last_year=contract.last_year,
+        coordinator=Person(contract.coordinator_name, None, "", contract.coordinator_email),
+        parties=parties, contacts=contacts, payment_terms=_payment_terms(contract),
+        exercice=ex_view, exercices=[_exercice_view(e) for e in exercices],
+        objectives_mandatory=sum(1 for o in objectives if o.mandatory),
+        objectives_chosen=sum(1 for o in objectives if not o.mandatory),
+        fiches=fiches, plan=next(p for p in plans if p.year == exercice.year), plans=plans,
+        dashboard=dashboard, dashboard_all_years=dashboard_all,
+        session=_session_info(session, contract, exercice, avenant_number, milestones),
+        signatures=_signature_dates(session, exercice, avenant_number, milestones),
+        payments=payments, odpe=find_odpe_review(session, exercice_id=exercice.id),
+        report=find_execution_report(session, exercice_id=exercice.id), summary=report_summary(fiches),
+        finances=_finances(ex_view, fiches, payments),
+        amendment=None if amendment is None else _amendment_view(session, amendment, ex_view, fiches,
+                                                                 avenant_number),
+        avenant_number=avenant_number, today=today or today_paris())
+
+
+def _contract_and_exercice(session: Session, contract_id: int, exercice_id: int) -> tuple[Contract, Exercice]:
     contract = session.get(Contract, contract_id)
     if contract is None:
         raise DocumentDataError(f"contrat n° {contract_id} introuvable")
     exercice = session.get(Exercice, exercice_id)
     if exercice is None or exercice.contract_id != contract_id:
         raise DocumentDataError(f"exercice n° {exercice_id} absent du contrat {contract.key}")
-    assert contract.id is not None and exercice.id is not None
-    departement = session.get(Departement, contract.departement_code)
-    exercices = session.exec(select(Exercice).where(Exercice.contract_id == contract_id)
-                             .order_by(col(Exercice.year))).all()
+    return contract, exercice
 
-    members = session.exec(select(PartyMember).where(PartyMember.contract_id == contract_id)
-                           .order_by(col(PartyMember.id))).all()
+
+def _parties(session: Session, contract: Contract) -> tuple[dict[str, Person], dict[str, list[Person]]]:
+    """The signatory of each party (all three are required) and the other contacts of each."""
+    members = party_members(session, contract_id=contract.id)
     parties = {pm.party.value: _person(pm) for pm in members if pm.is_signatory}
     contacts: dict[str, list[Person]] = defaultdict(list)
     for pm in members:
@@ -428,52 +488,51 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
     for role in (SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT):
         if role.value not in parties:
             raise DocumentDataError(f"contrat {contract.key} : signataire « {role.label} » manquant")
+    return parties, dict(contacts)
 
+
+def _objective_titles(contract: Contract, objectives: Sequence[Objective]) -> dict[str, str]:
+    """Each objective's title: the contract's own, else the national catalogue's of its generation."""
     try:
         catalogue = load_catalogue(contract.generation)
     except UnknownGenerationError:
         catalogue = None
-    objectives = session.exec(select(Objective).where(Objective.contract_id == contract_id)).all()
-    objective_titles = {
-        o.number: o.title or (catalogue.get(o.number).title  # type: ignore[union-attr]
-                              if catalogue and catalogue.get(o.number) else "")
-        for o in objectives}
-    mandatory = {o.number: o.mandatory for o in objectives}
+    titles = {}
+    for o in objectives:
+        entry = catalogue.get(o.number) if catalogue else None
+        titles[o.number] = o.title or (entry.title if entry else "")
+    return titles
 
-    amendment = None
-    if avenant_number:
-        amendment = session.exec(select(Amendment).where(
-            Amendment.exercice_id == exercice.id, Amendment.number == avenant_number)).first()
-        if amendment is None:
-            raise DocumentDataError(
-                f"avenant n° {avenant_number} absent de l'exercice {exercice.year} "
-                f"du contrat {contract.key}")
 
-    fiche_rows = session.exec(select(FicheAction).where(FicheAction.contract_id == contract_id)
-                              .order_by(col(FicheAction.sort_key))).all()
+def _amendment(session: Session, contract: Contract, exercice: Exercice, avenant_number: int,
+               ) -> Amendment | None:
+    if not avenant_number:
+        return None
+    amendment = find_amendment(session, exercice_id=exercice.id, number=avenant_number)
+    if amendment is None:
+        raise DocumentDataError(f"avenant n° {avenant_number} absent de l'exercice {exercice.year} "
+                                f"du contrat {contract.key}")
+    return amendment
+
+
+def _lines_by_exercice(session: Session, fiche_rows: Sequence[FicheAction], exercices: Sequence[Exercice],
+                       avenant_number: int) -> dict[int, list[Line]]:
+    """Each exercice's money lines as this document sees them: a later avenant's are not part of it."""
     fiche_numbers = {f.id: f.number for f in fiche_rows}
-    all_amendments = {a.id: a.number for a in session.exec(select(Amendment).where(
-        col(Amendment.exercice_id).in_([e.id for e in exercices])))}
-    money = session.exec(select(MoneyLine).where(
-        col(MoneyLine.fiche_id).in_(list(fiche_numbers)))).all()
-    lines_by_exercice: dict[int, list[Line]] = defaultdict(list)
-    for m in money:
-        if m.amendment_id is not None and all_amendments.get(m.amendment_id, 0) > avenant_number:
-            continue  # a later avenant's lines are not part of this document
-        lines_by_exercice[m.exercice_id].append(
-            Line(fiche_numbers[m.fiche_id], m.payer, m.source, m.amount, m.valorisation))
+    numbers = amendment_numbers(session, exercice_ids=[e.id for e in exercices])
+    lines: dict[int, list[Line]] = defaultdict(list)
+    for m in fiche_money_lines(session, fiche_ids=fiche_numbers):
+        if m.amendment_id is not None and numbers.get(m.amendment_id, 0) > avenant_number:
+            continue
+        lines[m.exercice_id].append(Line(fiche_numbers[m.fiche_id], m.payer, m.source, m.amount,
+                                         m.valorisation))
+    return lines
 
-    indicators = session.exec(select(Indicator).where(Indicator.contract_id == contract_id)).all()
-    values = session.exec(select(IndicatorValue).where(
-        col(IndicatorValue.indicator_id).in_([i.id for i in indicators]))).all()
-    years = [e.year for e in exercices]
-    dashboard_all = dashboard_rows(indicators, values, years)
-    dashboard = [r for r in dashboard_all if r.year == exercice.year]
 
-    executions: dict[int | None, FicheExecution] = {
-        e.fiche_id: e
-        for e in session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice.id))}
-    year_lines = lines_by_exercice[exercice.id]
+def _fiche_views(session: Session, exercice: Exercice, fiche_rows: Sequence[FicheAction],
+                 year_lines: list[Line], objective_titles: dict[str, str], mandatory: dict[str, bool],
+                 dashboard: list[DashboardRow]) -> list[FicheView]:
+    executions = fiche_executions(session, exercice_id=exercice.id)
     fiches = []
     for f in fiche_rows:
         own = [ln for ln in year_lines if ln.fiche_number == f.number]
@@ -494,43 +553,42 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
             etat_by_source=_etat_by_source(own),
         ))
     fiches.sort(key=lambda fv: fiche_sort_key(fv.number))
-    triples = [(f.number, f.title, list(f.objective_numbers)) for f in fiche_rows]
-    plans = [plan_rows(e.year, triples, lines_by_exercice[e.id or 0], objective_titles, mandatory)
-             for e in exercices]
-    plan = next(p for p in plans if p.year == exercice.year)
+    return fiches
 
-    milestones = _milestones(contract, exercice.year)
-    delib = session.exec(select(Deliberation).where(
-        Deliberation.exercice_id == exercice.id, Deliberation.avenant_number == avenant_number,
-        Deliberation.subject == "contract")).first()
-    session_date = (delib.session_date if delib else None) or (
-        None if avenant_number else _iso(milestones.get("council_session_date"))
-        or exercice.planned_council_session)
-    convocation = (delib.convocation_date if delib else None) or (
-        None if avenant_number else _iso(milestones.get("convocation_date")))
+
+def _session_info(session: Session, contract: Contract, exercice: Exercice, avenant_number: int,
+                  milestones: dict[str, Any]) -> SessionInfo:
+    """The council session: as recorded, else (for the contract) as the contract file planned it;
+    a convocation date nobody gave is computed from the session's date."""
+    delib = find_deliberation(session, exercice_id=exercice.id, avenant=avenant_number)
+    planned = {} if avenant_number else milestones
+    session_date = (delib.session_date if delib else None) or _iso(planned.get("council_session_date")) or (
+        None if avenant_number else exercice.planned_council_session)
+    convocation = (delib.convocation_date if delib else None) or _iso(planned.get("convocation_date"))
     computed = False
     if convocation is None and session_date is not None:
         convocation = convocation_deadline(session_date, contract.departement_code).effective
         computed = True
-    info = SessionInfo(
+    return SessionInfo(
         convocation_date=convocation, convocation_is_computed=computed, session_date=session_date,
-        number=(delib.number if delib else None) or (
-            None if avenant_number else milestones.get("deliberation_number")),
-        acknowledgement_date=(delib.acknowledgement_date if delib else None) or (
-            None if avenant_number else _iso(milestones.get("acknowledgement_date"))))
+        number=(delib.number if delib else None) or planned.get("deliberation_number"),
+        acknowledgement_date=(delib.acknowledgement_date if delib else None) or _iso(
+            planned.get("acknowledgement_date")))
 
-    signatures = {s.role.value: s.signed_on for s in session.exec(select(Signature).where(
-        Signature.exercice_id == exercice.id, Signature.avenant_number == avenant_number))}
+
+def _signature_dates(session: Session, exercice: Exercice, avenant_number: int,
+                     milestones: dict[str, Any]) -> dict[str, date]:
+    signed = signatures_by_role(session, exercice_id=exercice.id, avenant=avenant_number)
+    signatures = {role.value: s.signed_on for role, s in signed.items()}
     if not signatures and not avenant_number:
         signatures = {k: d for k, v in (milestones.get("signatures") or {}).items()
                       if (d := _iso(v)) is not None}
-    payments = {p.source.value: p for p in session.exec(select(Payment).where(
-        Payment.exercice_id == exercice.id))}
-    odpe = session.exec(select(OdpeReview).where(OdpeReview.exercice_id == exercice.id)).first()
-    report = session.exec(select(ExecutionReport).where(
-        ExecutionReport.exercice_id == exercice.id)).first()
+    return signatures
 
-    ex_view = _exercice_view(exercice)
+
+def _finances(ex_view: ExerciceView, fiches: list[FicheView],
+              payments: dict[str, Payment]) -> list[FinanceRow]:
+    """Per State source: planned, consumed by the fiches that name it, and the notified payment."""
     finances = []
     for source in STATE_SOURCES:
         planned = ex_view.amount(source.value)
@@ -538,34 +596,17 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
                         if f.execution and consumed_source(f) is source), ZERO)
         pay = payments.get(source.value)
         if planned or consumed or pay:
-            finances.append(FinanceRow(source, planned, consumed,
-                                       pay.notified_amount if pay else None))
+            finances.append(FinanceRow(source, planned, consumed, pay.notified_amount if pay else None))
+    return finances
 
-    amendment_view = None
-    if amendment is not None:
-        amendment_view = _amendment_view(session, amendment, ex_view, fiches, avenant_number)
 
-    payment_terms = {k: (None if v is None else str(v))
-                     for k, v in (contract.details.get("payment_terms") or {}).items()}
-    if not payment_terms.get("bop304_imputation"):
-        payment_terms["bop304_imputation"] = DEFAULT_BOP304_IMPUTATION
-    payment_terms.setdefault("bic", None)
-
-    return DocumentContext(
-        contract_id=contract.id, contract_key=contract.key, title=contract.title,
-        generation=contract.generation, departement_code=contract.departement_code,
-        departement_name=departement.name if departement else contract.departement_code,
-        first_year=contract.first_year, last_year=contract.last_year,
-        coordinator=Person(contract.coordinator_name, None, "", contract.coordinator_email),
-        parties=parties, contacts=dict(contacts), payment_terms=payment_terms,
-        exercice=ex_view, exercices=[_exercice_view(e) for e in exercices],
-        objectives_mandatory=sum(1 for o in objectives if o.mandatory),
-        objectives_chosen=sum(1 for o in objectives if not o.mandatory),
-        fiches=fiches, plan=plan, plans=plans, dashboard=dashboard,
-        dashboard_all_years=dashboard_all, session=info, signatures=signatures,
-        payments=payments, odpe=odpe, report=report, summary=report_summary(fiches),
-        finances=finances, amendment=amendment_view, avenant_number=avenant_number,
-        today=today or today_paris())
+def _payment_terms(contract: Contract) -> dict[str, str | None]:
+    terms = {k: (None if v is None else str(v))
+             for k, v in (contract.details.get("payment_terms") or {}).items()}
+    if not terms.get("bop304_imputation"):
+        terms["bop304_imputation"] = DEFAULT_BOP304_IMPUTATION
+    terms.setdefault("bic", None)
+    return terms
 
 
 def _amendment_view(session: Session, amendment: Amendment, exercice: ExerciceView,
@@ -574,10 +615,7 @@ def _amendment_view(session: Session, amendment: Amendment, exercice: ExerciceVi
 
     The fiches annexed to the avenant are those the avenant gives money to (its money lines).
     """
-    lines = session.exec(select(AmendmentLine).where(AmendmentLine.amendment_id == amendment.id)
-                         .order_by(col(AmendmentLine.id))).all()
-    transfers = session.exec(select(AmendmentTransfer).where(
-        AmendmentTransfer.amendment_id == amendment.id).order_by(col(AmendmentTransfer.id))).all()
+    lines = amendment_lines(session, amendment_id=amendment.id)
     envelopes = []
     for source in STATE_SOURCES:
         parts = [EnvelopePart(ln.part, ln.amount, ln.label) for ln in lines if ln.source is source]
@@ -585,16 +623,13 @@ def _amendment_view(session: Session, amendment: Amendment, exercice: ExerciceVi
         after = sum((p.amount for p in parts), ZERO) if parts else before
         if parts or before:
             envelopes.append(EnvelopeChange(source, before, after, parts))
-    amended_fiches = set(session.exec(select(FicheAction.number).join(
-        MoneyLine, col(MoneyLine.fiche_id) == col(FicheAction.id)).where(
-        MoneyLine.amendment_id == amendment.id)).all())
-    new_fiches = [f for f in fiches if f.number in amended_fiches]
+    amended_fiches = fiches_given_money_by(session, amendment_id=amendment.id)
     return AmendmentView(
         number=avenant_number, reason=amendment.reason, decision=amendment.decision,
         effective_date=amendment.effective_date, envelopes=envelopes,
         transfers=[TransferView(t.source, t.from_fiche, t.to_fiche, t.amount, t.informed_on)
-                   for t in transfers],
-        new_fiches=new_fiches)
+                   for t in amendment_transfers(session, amendment_id=amendment.id)],
+        new_fiches=[f for f in fiches if f.number in amended_fiches])
 
 
 def template_context(ctx: DocumentContext, kind: DocumentKind,

@@ -123,36 +123,59 @@ def compute_deadlines(snap: ExerciceSnapshot, campaign: Campaign | None | object
                       ) -> list[DeadlineSpec]:
     """Every open deadline of one exercice, from its contract rules and its year's campaign.
 
-    ``campaign`` defaults to the calendar of ``snap.year`` (``cdppe/campaigns``);
+    ``campaign`` defaults to the calendar of ``snap.year`` (``cdppe/domain/campaigns``);
     pass None to apply the contract rules alone.
     """
     camp: Campaign | None = (load_campaign(snap.year) if campaign is _AUTO
                              else campaign if isinstance(campaign, Campaign) else None)
     code = calendar_code(snap.departement_code)
-    out: list[DeadlineSpec] = []
-    deliberated = snap.deliberation_session is not None
+    out = _deliberation_deadlines(snap, camp, code) + _signature_deadlines(snap, camp, code)
     effective = snap.effective_date
-    if not deliberated and snap.planned_council_session:
+    if effective is not None:
+        out += _payment_deadlines(snap, effective, code)
+        out += _report_deadlines(snap, effective, camp, code)
+    if snap.terminated_on is None:
+        out.append(DeadlineSpec(
+            "termination", "Date limite de dénonciation du contrat",
+            ShiftedDate(termination_deadline(snap.year), termination_deadline(snap.year), None),
+            "Dénonciation par lettre recommandée avec accusé de réception au plus tard le "
+            f"31 décembre {snap.year} (article 6) ; date fixe, non reportée.", None,
+            recipient_role="all", escalate=False))
+    return sorted(out, key=lambda d: (d.due_date, d.kind))
+
+
+def _signing(snap: ExerciceSnapshot, camp: Campaign | None) -> tuple[date, str, str] | None:
+    """When the contract is to be signed: the planned signature or the campaign's date."""
+    signature_rule = None
+    if snap.planned_signature:
+        signature_rule = ("Le contrat prend effet à la date de la dernière signature ; signature "
+                          f"prévue le {format_date_fr(snap.planned_signature)}.")
+    return _governing(snap.planned_signature, signature_rule or "",
+                      camp, camp.signed_contract if camp else None)
+
+
+def _deliberation_deadlines(snap: ExerciceSnapshot, camp: Campaign | None,
+                            code: str | None) -> list[DeadlineSpec]:
+    """Before the council deliberates: convocation, the campaign's draft, the deliberation itself."""
+    if snap.deliberation_session is not None:
+        return []
+    out: list[DeadlineSpec] = []
+    if snap.planned_council_session:
         out.append(DeadlineSpec(
             "convocation", "Convocation du conseil départemental",
             convocation_deadline(snap.planned_council_session, code),
             "Le rapport est adressé aux conseillers départementaux douze jours au moins avant "
             f"la séance du {format_date_fr(snap.planned_council_session)} (CGCT, art. L3121-19).",
             snap.planned_council_session))
-    if (camp is not None and camp.draft is not None and effective is None and not deliberated
+    if (camp is not None and camp.draft is not None and snap.effective_date is None
             and not snap.signed and snap.draft_sent_on is None):
         out.append(DeadlineSpec(
             "campaign_draft", camp.draft.label, at_the_latest(camp.draft.day, code),
             f"Règle appliquée : date de la campagne nationale. {camp.draft.label} au plus tard "
             f"le {format_date_fr(camp.draft.day)} ({camp.source_text(camp.draft)}).",
             camp.instruction_date, source="campagne"))
-    signature_rule = None
-    if snap.planned_signature:
-        signature_rule = ("Le contrat prend effet à la date de la dernière signature ; signature "
-                          f"prévue le {format_date_fr(snap.planned_signature)}.")
-    signing = _governing(snap.planned_signature, signature_rule or "",
-                         camp, camp.signed_contract if camp else None)
-    if not deliberated and signing is not None:
+    signing = _signing(snap, camp)
+    if signing is not None:
         sign_day, _, sign_source = signing
         out.append(DeadlineSpec(
             "deliberation", "Délibération approuvant le contrat",
@@ -161,16 +184,28 @@ def compute_deadlines(snap: ExerciceSnapshot, campaign: Campaign | None | object
             f"{format_date_fr(sign_day)}"
             + (" (date de la campagne nationale)." if sign_source == "campagne" else "."),
             sign_day, source=sign_source))
-    if effective is None and signing is not None:
-        sign_day, sign_text, sign_source = signing
-        for role in sorted(snap.signatories_expected - set(snap.signed)):
-            out.append(DeadlineSpec(
-                f"signature:{role.value}", f"Signature du contrat par {role.label}",
-                at_the_latest(sign_day, code), sign_text,
-                snap.planned_signature if sign_source == "contrat" else camp.instruction_date
-                if camp else None,
-                recipient_role=role.value, source=sign_source))
-    if effective is not None and snap.terminated_on is None:
+    return out
+
+
+def _signature_deadlines(snap: ExerciceSnapshot, camp: Campaign | None,
+                         code: str | None) -> list[DeadlineSpec]:
+    """One deadline per signature still missing, until the contract takes effect."""
+    signing = _signing(snap, camp)
+    if snap.effective_date is not None or signing is None:
+        return []
+    sign_day, sign_text, sign_source = signing
+    counted_from = snap.planned_signature if sign_source == "contrat" else (
+        camp.instruction_date if camp else None)
+    return [DeadlineSpec(f"signature:{role.value}", f"Signature du contrat par {role.label}",
+                         at_the_latest(sign_day, code), sign_text, counted_from,
+                         recipient_role=role.value, source=sign_source)
+            for role in sorted(snap.signatories_expected - set(snap.signed))]
+
+
+def _payment_deadlines(snap: ExerciceSnapshot, effective: date, code: str | None) -> list[DeadlineSpec]:
+    """The payments still expected (none once the contract is terminated), and the credits' end."""
+    out = []
+    if snap.terminated_on is None:
         for source in sorted(snap.payments_expected - set(snap.payments_received)):
             payer = "prefet" if source is FundingSource.BOP304 else "ars"
             out.append(DeadlineSpec(
@@ -179,14 +214,21 @@ def compute_deadlines(snap: ExerciceSnapshot, campaign: Campaign | None | object
                 f"Versement attendu dans les {PAYMENT_EXPECTED_DAYS} jours suivant la dernière "
                 f"signature du {format_date_fr(effective)} (article 4 : deux versements annuels).",
                 effective, recipient_role=payer))
-    if effective is not None:
-        out.append(DeadlineSpec(
-            "credits_usable", "Fin de la période d'utilisation des crédits",
-            at_the_latest(credits_usable_until(snap.year), code),
-            f"Les crédits {snap.year} sont utilisables du 1er janvier {snap.year} au "
-            f"31 décembre {snap.year + 1} ; le reliquat est reporté par avenant.",
-            date(snap.year, 1, 1), escalate=False))
-    if effective is not None and snap.report_transmitted_on is None:
+    out.append(DeadlineSpec(
+        "credits_usable", "Fin de la période d'utilisation des crédits",
+        at_the_latest(credits_usable_until(snap.year), code),
+        f"Les crédits {snap.year} sont utilisables du 1er janvier {snap.year} au "
+        f"31 décembre {snap.year + 1} ; le reliquat est reporté par avenant.",
+        date(snap.year, 1, 1), escalate=False))
+    return out
+
+
+def _report_deadlines(snap: ExerciceSnapshot, effective: date, camp: Campaign | None,
+                      code: str | None) -> list[DeadlineSpec]:
+    """The ODPE's review and the report (a year after the last signature, or the campaign's date),
+    and the end of the year's window for an avenant."""
+    out = []
+    if snap.report_transmitted_on is None:
         report = _governing(
             report_due_date(effective),
             "Le rapport d'exécution est transmis au Préfet et à l'ARS au plus tard un an après "
@@ -206,16 +248,9 @@ def compute_deadlines(snap: ExerciceSnapshot, campaign: Campaign | None | object
         out.append(DeadlineSpec(
             "report", "Transmission du rapport d'exécution",
             at_the_latest(report_day, code), report_text, effective, source=report_source))
-    if effective is not None and snap.terminated_on is None:
+    if snap.terminated_on is None:
         out.append(DeadlineSpec(
             "amendment_window", "Fin de la fenêtre d'avenant de l'exercice",
             at_the_latest(date(snap.year, 12, 31), code),
             "Un avenant annuel au plus, en cours d'année (article 5).", effective, escalate=False))
-    if snap.terminated_on is None:
-        out.append(DeadlineSpec(
-            "termination", "Date limite de dénonciation du contrat",
-            ShiftedDate(termination_deadline(snap.year), termination_deadline(snap.year), None),
-            "Dénonciation par lettre recommandée avec accusé de réception au plus tard le "
-            f"31 décembre {snap.year} (article 6) ; date fixe, non reportée.", None,
-            recipient_role="all", escalate=False))
-    return sorted(out, key=lambda d: (d.due_date, d.kind))
+    return out

@@ -10,11 +10,22 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.domain.fiche_numbers import FicheNumberError, parse_fiche_number
+from cdppe.store.amendments import (
+    amendment_by_request,
+    departement_exercice,
+    fiches_by_number,
+    fiches_with_money_in,
+    next_amendment_number,
+    open_amendment_of,
+    state_money_lines,
+)
+from cdppe.store.plan import amendment_lines, fiche_executions
+from cdppe.store.workflow import payments_by_source
 from models import (
     Amendment,
     AmendmentLine,
@@ -23,12 +34,10 @@ from models import (
     Contract,
     Exercice,
     FicheAction,
-    FicheExecution,
     MoneyLine,
-    Payment,
 )
 from models.amendment_request import AmendmentRequest
-from models.enums import AmendmentPart, AmendmentStatus, FundingSource, Payer
+from models.enums import AmendmentPart, FundingSource, Payer
 
 
 class AmendmentRefusedError(ValueError):
@@ -53,18 +62,13 @@ def request_key(request: AmendmentRequest) -> str:
 
 def previous_exercice(session: Session, contract: Contract, exercice: Exercice) -> Exercice | None:
     """The exercice of year N-1: same contract, or the Département's previous contract."""
-    rows = session.exec(
-        select(Exercice).join(Contract, col(Contract.id) == col(Exercice.contract_id))
-        .where(Contract.departement_code == contract.departement_code, Exercice.year == exercice.year - 1)
-    ).all()
-    return rows[0] if rows else None
+    return departement_exercice(session, departement_code=contract.departement_code, year=exercice.year - 1)
 
 
 def fiche_sources(session: Session, exercice: Exercice) -> dict[int, FundingSource]:
     """The State envelope that funds each fiche in an exercice (its largest State line)."""
     best: dict[int, tuple[Decimal, FundingSource]] = {}
-    for line in session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice.id,
-                                                     MoneyLine.payer == Payer.ETAT)):
+    for line in state_money_lines(session, exercice_id=exercice.id):
         if line.source and (line.fiche_id not in best or line.amount > best[line.fiche_id][0]):
             best[line.fiche_id] = (line.amount, line.source)
     return {fid: src for fid, (_, src) in best.items()}
@@ -73,11 +77,11 @@ def fiche_sources(session: Session, exercice: Exercice) -> dict[int, FundingSour
 def unused_credits(session: Session, exercice: Exercice) -> dict[FundingSource, Decimal]:
     """Per envelope: notified payments minus the State money the report says was consumed."""
     paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for p in session.exec(select(Payment).where(Payment.exercice_id == exercice.id)):
+    for p in payments_by_source(session, exercice_id=exercice.id).values():
         paid[p.source] += p.notified_amount
     sources = fiche_sources(session, exercice)
     consumed: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for exe in session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice.id)):
+    for exe in fiche_executions(session, exercice_id=exercice.id).values():
         if exe.consumed_etat is None:
             continue
         source = exe.consumed_source or sources.get(exe.fiche_id)
@@ -89,16 +93,11 @@ def unused_credits(session: Session, exercice: Exercice) -> dict[FundingSource, 
 
 def unused_credits_per_fiche(session: Session, exercice: Exercice) -> dict[str, Decimal]:
     """Per fiche number: planned State money minus reported consumption (never negative)."""
-    fiches = {f.id: f.number for f in session.exec(select(FicheAction).join(
-        MoneyLine, col(MoneyLine.fiche_id) == col(FicheAction.id)).where(
-        MoneyLine.exercice_id == exercice.id))}
+    fiches = fiches_with_money_in(session, exercice_id=exercice.id)
     planned: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line in session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice.id,
-                                                     MoneyLine.payer == Payer.ETAT,
-                                                     MoneyLine.source != FundingSource.ONDAM)):
+    for line in state_money_lines(session, exercice_id=exercice.id, without=FundingSource.ONDAM):
         planned[line.fiche_id] += line.amount
-    consumed = {e.fiche_id: e.consumed_etat for e in session.exec(
-        select(FicheExecution).where(FicheExecution.exercice_id == exercice.id))}
+    consumed = {fid: e.consumed_etat for fid, e in fiche_executions(session, exercice_id=exercice.id).items()}
     out = {}
     for fid, amount in planned.items():
         used = consumed.get(fid)
@@ -119,12 +118,23 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
                    as_of: date) -> tuple[list[AmendmentLine], list[AmendmentTransfer], list[str]]:
     """Check the request and build its lines; every problem is listed at once."""
     problems: list[str] = []
+    lines = _envelope_lines(session, contract, exercice, request, problems)
+    fiches = fiches_by_number(session, contract_id=contract.id)
+    transfers = _transfers(session, exercice, request, fiches, as_of, problems)
+    _check_fiches(request, fiches, problems)
+    if not request.envelopes and not request.fiches and not request.transfers:
+        problems.append("avenant vide : aucune enveloppe, fiche ni fongibilité")
+    return lines, transfers, problems
+
+
+def _envelope_lines(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
+                    problems: list[str]) -> list[AmendmentLine]:
+    """Each envelope's parts; the carry-over is last year's unused credits, never another figure."""
     prev = previous_exercice(session, contract, exercice)
     carry = unused_credits(session, prev) if prev else {}
-    current = {FundingSource.BOP304: exercice.bop304, FundingSource.FIR: exercice.fir,
-               FundingSource.ONDAM: exercice.ondam}
-    paid = {p.source: p.notified_amount for p in session.exec(
-        select(Payment).where(Payment.exercice_id == exercice.id))}
+    current = exercice.envelope
+    paid = {source: p.notified_amount
+            for source, p in payments_by_source(session, exercice_id=exercice.id).items()}
     lines: list[AmendmentLine] = []
     seen: set[FundingSource] = set()
     for i, env in enumerate(request.envelopes):
@@ -142,7 +152,7 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
                     f"{format_eur(given)})")
         parts = {
             AmendmentPart.INITIAL: (_money(env.initial, f"{where}.initial", problems)
-                                    if env.initial is not None else current[env.source]),
+                                    if env.initial is not None else current.amount(env.source)),
             AmendmentPart.CARRY_OVER: computed_carry,
             AmendmentPart.SUPPLEMENTARY: _money(env.supplementary, f"{where}.supplementary", problems),
             AmendmentPart.TRANSFER_IN: _money(env.transfer_in, f"{where}.transfer_in", problems),
@@ -155,15 +165,17 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
         lines.extend(AmendmentLine(amendment_id=0, source=env.source, part=part, amount=amount,
                                    label=part.label) for part, amount in parts.items() if amount or
                      part is AmendmentPart.INITIAL)
-    fiches = {f.number: f for f in session.exec(select(FicheAction).where(
-        FicheAction.contract_id == contract.id))}
+    return lines
+
+
+def _transfers(session: Session, exercice: Exercice, request: AmendmentRequest,
+               fiches: dict[str, FicheAction], as_of: date, problems: list[str]) -> list[AmendmentTransfer]:
+    """Fongibilité: State money moved between known fiches, within what the giving fiche has."""
+    ids = {fiche.id: number for number, fiche in fiches.items()}
     state_money: dict[tuple[str, FundingSource], Decimal] = defaultdict(lambda: ZERO)
-    for fid_number, fiche in fiches.items():
-        for line in session.exec(select(MoneyLine).where(MoneyLine.fiche_id == fiche.id,
-                                                         MoneyLine.exercice_id == exercice.id,
-                                                         MoneyLine.payer == Payer.ETAT)):
-            if line.source:
-                state_money[(fid_number, line.source)] += line.amount
+    for line in state_money_lines(session, exercice_id=exercice.id):
+        if line.source and line.fiche_id in ids:
+            state_money[(ids[line.fiche_id], line.source)] += line.amount
     transfers: list[AmendmentTransfer] = []
     for i, tr in enumerate(request.transfers):
         where = f"transfers[{i}]"
@@ -182,6 +194,10 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
                             f"({format_date_fr(tr.informed_on)})")
         transfers.append(AmendmentTransfer(amendment_id=0, source=tr.source, from_fiche=tr.from_fiche,
                                            to_fiche=tr.to_fiche, amount=amount, informed_on=tr.informed_on))
+    return transfers
+
+
+def _check_fiches(request: AmendmentRequest, fiches: dict[str, FicheAction], problems: list[str]) -> None:
     for i, fc in enumerate(request.fiches):
         where = f"fiches[{i}] (fiche n° {fc.fiche})"
         try:
@@ -195,9 +211,6 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
         if fc.source is not FundingSource.ONDAM and dept < etat:
             problems.append(f"{where} : cofinancement insuffisant (attendu : ≥ {format_eur(etat)}, "
                             f"trouvé : {format_eur(dept)})")
-    if not request.envelopes and not request.fiches and not request.transfers:
-        problems.append("avenant vide : aucune enveloppe, fiche ni fongibilité")
-    return lines, transfers, problems
 
 
 def open_amendment(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
@@ -208,14 +221,13 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
     resume) and True for any other request with the same content.
     """
     key = request_key(request)
-    existing = session.exec(select(Amendment).where(Amendment.request_key == key)).first()
+    existing = amendment_by_request(session, request_key=key)
     if existing is not None:
         assert existing.id is not None
         mine = flow_run_id is not None and existing.flow_run_id == flow_run_id
         return OpenedAmendment(existing.id, existing.number, duplicate=not mine)
     lines, transfers, problems = plan_amendment(session, contract, exercice, request, as_of)
-    still_open = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
-                                                      Amendment.status == AmendmentStatus.OPEN)).first()
+    still_open = open_amendment_of(session, exercice_id=exercice.id)
     if still_open is not None and still_open.request_key == key:  # opened meanwhile by another run
         assert still_open.id is not None
         return OpenedAmendment(still_open.id, still_open.number, duplicate=True)
@@ -223,32 +235,43 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
         problems.append(f"l'avenant n° {still_open.number} de cet exercice n'est pas encore signé")
     if problems:
         raise AmendmentRefusedError(problems)
-    number = (session.exec(select(func.max(Amendment.number)).where(
-        Amendment.exercice_id == exercice.id)).one() or 0) + 1
     assert exercice.id is not None
-    amendment = Amendment(exercice_id=exercice.id, number=number, request_key=key,
-                          reason=request.reason, opened_by=request.requested_by, flow_run_id=flow_run_id)
+    number = next_amendment_number(session, exercice_id=exercice.id)
+    amendment = Amendment(exercice_id=exercice.id, number=number, request_key=key, reason=request.reason,
+                          opened_by=request.requested_by, flow_run_id=flow_run_id)
     try:
         with session.begin_nested():
             session.add(amendment)
             session.flush()
     except IntegrityError:
-        session.expire_all()
-        winner = session.exec(select(Amendment).where(Amendment.request_key == key)).first()
-        if winner is None:
-            raise AmendmentRefusedError(["un autre avenant vient d'être ouvert sur cet exercice ; "
-                                         "réessayez"]) from None
-        assert winner.id is not None
-        return OpenedAmendment(winner.id, winner.number, duplicate=True)
+        return _opened_meanwhile(session, key)
     assert amendment.id is not None
-    for line in lines:
-        line.amendment_id = amendment.id
-        session.add(line)
-    for tr in transfers:
-        tr.amendment_id = amendment.id
-        session.add(tr)
-    fiches = {f.number: f for f in session.exec(select(FicheAction).where(
-        FicheAction.contract_id == contract.id))}
+    for row in [*lines, *transfers]:
+        row.amendment_id = amendment.id
+        session.add(row)
+    _write_fiche_money(session, contract, exercice, request, amendment.id)
+    session.add(AuditEvent(contract_id=contract.id, exercice_id=exercice.id, actor=request.requested_by,
+                           action="amendment.opened",
+                           detail={"number": amendment.number, "request": request.model_dump(mode="json")}))
+    session.flush()
+    return OpenedAmendment(amendment.id, amendment.number, duplicate=False)
+
+
+def _opened_meanwhile(session: Session, key: str) -> OpenedAmendment:
+    """Another transaction took the number first: the same request is that avenant, another is refused."""
+    session.expire_all()
+    winner = amendment_by_request(session, request_key=key)
+    if winner is None:
+        raise AmendmentRefusedError(["un autre avenant vient d'être ouvert sur cet exercice ; "
+                                     "réessayez"]) from None
+    assert winner.id is not None
+    return OpenedAmendment(winner.id, winner.number, duplicate=True)
+
+
+def _write_fiche_money(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
+                       amendment_id: int) -> None:
+    """The avenant's money for each fiche (a new fiche is created first), State and Département lines."""
+    fiches = fiches_by_number(session, contract_id=contract.id)
     for fc in request.fiches:
         fiche = fiches.get(fc.fiche)
         if fiche is None:
@@ -258,23 +281,18 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
                                 objective_numbers=list(fc.objectives))
             session.add(fiche)
             session.flush()
-        assert fiche.id is not None
+        assert fiche.id is not None and exercice.id is not None
         session.add(MoneyLine(fiche_id=fiche.id, exercice_id=exercice.id, payer=Payer.ETAT,
-                              source=fc.source, amount=to_money(fc.etat_amount), amendment_id=amendment.id))
+                              source=fc.source, amount=to_money(fc.etat_amount), amendment_id=amendment_id))
         session.add(MoneyLine(fiche_id=fiche.id, exercice_id=exercice.id, payer=Payer.DEPARTEMENT,
                               source=fc.source, amount=to_money(fc.departement_amount),
-                              valorisation=fc.valorisation, amendment_id=amendment.id))
-    session.add(AuditEvent(contract_id=contract.id, exercice_id=exercice.id, actor=request.requested_by,
-                           action="amendment.opened",
-                           detail={"number": number, "request": request.model_dump(mode="json")}))
-    session.flush()
-    return OpenedAmendment(amendment.id, number, duplicate=False)
+                              valorisation=fc.valorisation, amendment_id=amendment_id))
 
 
 def apply_signed_amendment(session: Session, exercice: Exercice, amendment: Amendment) -> dict[str, str]:
     """Once signed, the exercice's envelopes become the avenant's totals (history stays in the lines)."""
     totals: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for line in session.exec(select(AmendmentLine).where(AmendmentLine.amendment_id == amendment.id)):
+    for line in amendment_lines(session, amendment_id=amendment.id):
         totals[line.source] += line.amount
     changed = {}
     for source, attr in ((FundingSource.BOP304, "bop304"), (FundingSource.FIR, "fir"),

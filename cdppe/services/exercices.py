@@ -33,24 +33,29 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr, utcnow
 from cdppe.core.money import ZERO, format_eur, money_str, to_money
 from cdppe.domain.campaigns import load_campaign
 from cdppe.services.amendments import fiche_sources, unused_credits, unused_credits_per_fiche
 from cdppe.services.consolidation import consolidate_exercice, opening_record, store_opening_record
+from cdppe.store.amendments import state_money_lines
 from cdppe.store.audit import record_event
+from cdppe.store.exercices import (
+    declared_consumptions,
+    exercices_by_year,
+    indicator_values_by_year,
+    money_line_count,
+    valorised_departement_lines,
+)
+from cdppe.store.plan import contract_fiches, contract_indicators, contract_objectives, fiche_executions
+from cdppe.store.workflow import payments_by_source
 from models import (
     Contract,
     Exercice,
-    FicheAction,
-    FicheExecution,
-    Indicator,
     IndicatorValue,
     MoneyLine,
-    Objective,
-    Payment,
 )
 from models.enums import FundingSource, Payer
 
@@ -83,7 +88,7 @@ def _consumed(session: Session, exercice: Exercice) -> dict[FundingSource, Decim
     """State consumption declared per envelope (same attribution as ``unused_credits``)."""
     sources = fiche_sources(session, exercice)
     out: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for exe in session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice.id)):
+    for exe in fiche_executions(session, exercice_id=exercice.id).values():
         source = exe.consumed_source or sources.get(exe.fiche_id)
         if exe.consumed_etat is not None and source is not None:
             out[source] += exe.consumed_etat
@@ -93,13 +98,11 @@ def _consumed(session: Session, exercice: Exercice) -> dict[FundingSource, Decim
 def carry_over_proposal(session: Session, previous: Exercice) -> dict[str, Any]:
     """Paid, declared consumption and unused credits of ``previous``, per envelope and per fiche."""
     paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for p in session.exec(select(Payment).where(Payment.exercice_id == previous.id)):
+    for p in payments_by_source(session, exercice_id=previous.id).values():
         paid[p.source] += p.notified_amount
     consumed = _consumed(session, previous)
     unused = unused_credits(session, previous)
-    declared = session.exec(select(func.count()).select_from(FicheExecution).where(
-        FicheExecution.exercice_id == previous.id,
-        col(FicheExecution.consumed_etat).is_not(None))).one()
+    declared = declared_consumptions(session, exercice_id=previous.id)
     warnings = []
     for source in PAID_ENVELOPES:
         if source not in paid:
@@ -120,15 +123,14 @@ def carry_over_proposal(session: Session, previous: Exercice) -> dict[str, Any]:
 
 def _copy_money(session: Session, contract: Contract, previous: Exercice, target: Exercice) -> int:
     """Copy the fiches' money of ``previous`` as amended to ``target``; returns the line count."""
-    fiches = list(session.exec(select(FicheAction).where(FicheAction.contract_id == contract.id)))
-    objectives = session.exec(select(Objective).where(Objective.contract_id == contract.id)).all()
+    fiches = list(contract_fiches(session, contract_id=contract.id))
+    objectives = contract_objectives(session, contract_id=contract.id)
     amended = consolidate_exercice(session, contract, previous, fiches,
                                    {o.number: o.title or "" for o in objectives},
                                    {o.number: o.mandatory for o in objectives})
     by_number = {f.number: f for f in fiches}
-    valorised = {(m.fiche_id, m.source) for m in session.exec(select(MoneyLine).where(
-        MoneyLine.exercice_id == previous.id, MoneyLine.payer == Payer.DEPARTEMENT,
-        col(MoneyLine.valorisation).is_(True)))}
+    valorised = {(m.fiche_id, m.source)
+                 for m in valorised_departement_lines(session, exercice_id=previous.id)}
     count = 0
     assert target.id is not None
     for row in amended.plan.rows:
@@ -150,9 +152,8 @@ def _copy_money(session: Session, contract: Contract, previous: Exercice, target
 def _carry_targets(session: Session, contract: Contract, year: int) -> int:
     """Give each indicator without a target for ``year`` its latest earlier target."""
     carried = 0
-    for ind in session.exec(select(Indicator).where(Indicator.contract_id == contract.id)):
-        values = {v.year: v for v in session.exec(select(IndicatorValue).where(
-            IndicatorValue.indicator_id == ind.id))}
+    for ind in contract_indicators(session, contract_id=contract.id):
+        values = indicator_values_by_year(session, indicator_id=ind.id)
         current = values.get(year)
         if current is not None and current.target is not None:
             continue
@@ -170,8 +171,7 @@ def _carry_targets(session: Session, contract: Contract, year: int) -> int:
 
 def _state_sums(session: Session, exercice_id: int) -> dict[FundingSource, Decimal]:
     sums: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for line in session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice_id,
-                                                     MoneyLine.payer == Payer.ETAT)):
+    for line in state_money_lines(session, exercice_id=exercice_id):
         if line.source is not None:
             sums[line.source] += line.amount
     return sums
@@ -181,19 +181,8 @@ def open_exercice(session: Session, contract: Contract, year: int, opened_by: st
                   as_of: date, _retried: bool = False) -> OpeningResult:
     """Open ``year`` from ``year - 1`` (see the module docstring); the caller commits."""
     assert contract.id is not None
-    exercices = {e.year: e for e in session.exec(select(Exercice).where(
-        Exercice.contract_id == contract.id))}
-    previous = exercices.get(year - 1)
-    if previous is None:
-        known = ", ".join(map(str, sorted(exercices))) or "aucun"
-        raise ExerciceOpeningError(
-            f"l'exercice {year - 1} est absent du contrat {contract.key} (exercices : {known}) : "
-            f"un exercice s'ouvre à partir de celui de l'année précédente")
-    assert previous.id is not None
-    if previous.terminated_on is not None:
-        raise ExerciceOpeningError(
-            f"contrat {contract.key} dénoncé le {format_date_fr(previous.terminated_on)} : "
-            f"pas d'exercice {year}")
+    exercices = exercices_by_year(session, contract_id=contract.id)
+    previous = _opened_from(contract, exercices, year)
     target = exercices.get(year)
     if target is not None and target.id is not None:
         existing = opening_record(session, target.id)
@@ -202,7 +191,6 @@ def open_exercice(session: Session, contract: Contract, year: int, opened_by: st
         if _retried:  # another operator's opening is not visible yet: never open twice
             raise ExerciceOpeningError(f"l'exercice {year} est en cours d'ouverture par un autre "
                                        "opérateur : réessayez dans un instant")
-
     added = target is None
     if target is None:
         target = Exercice(contract_id=contract.id, year=year, bop304=ZERO, fir=ZERO, ondam=ZERO,
@@ -218,24 +206,57 @@ def open_exercice(session: Session, contract: Contract, year: int, opened_by: st
             session.expire_all()
             return open_exercice(session, contract, year, opened_by, as_of, _retried=True)
     assert target.id is not None
-    has_money = session.exec(select(func.count()).select_from(MoneyLine).where(
-        MoneyLine.exercice_id == target.id)).one()
-    copied = 0 if has_money else _copy_money(session, contract, previous, target)
+    copied = 0 if money_line_count(session, exercice_id=target.id) else _copy_money(
+        session, contract, previous, target)
     if added:
-        sums = _state_sums(session, target.id)
-        target.bop304, target.fir, target.ondam = (sums[FundingSource.BOP304], sums[FundingSource.FIR],
-                                                   sums[FundingSource.ONDAM])
-        session.add(target)
-        if contract.last_year < year:
-            contract.last_year = year
-            contract.updated_at = utcnow()
-            session.add(contract)
+        _take_copied_envelope(session, contract, target)
+    record = _opening_record(session, contract, previous, target, opened_by, as_of, added, copied)
+    _record_opening(session, contract, previous, target, opened_by, record)
+    from cdppe.services.reminders.sync import sync_deadlines
+
+    sync_deadlines(session, target.id, as_of)
+    return OpeningResult(contract.key, year, previous.year, target.id, False, record)
+
+
+def _opened_from(contract: Contract, exercices: dict[int, Exercice], year: int) -> Exercice:
+    """The exercice ``year`` opens from: the previous year's, of a contract not terminated."""
+    previous = exercices.get(year - 1)
+    if previous is None:
+        known = ", ".join(map(str, sorted(exercices))) or "aucun"
+        raise ExerciceOpeningError(
+            f"l'exercice {year - 1} est absent du contrat {contract.key} (exercices : {known}) : "
+            f"un exercice s'ouvre à partir de celui de l'année précédente")
+    assert previous.id is not None
+    if previous.terminated_on is not None:
+        raise ExerciceOpeningError(
+            f"contrat {contract.key} dénoncé le {format_date_fr(previous.terminated_on)} : "
+            f"pas d'exercice {year}")
+    return previous
+
+
+def _take_copied_envelope(session: Session, contract: Contract, target: Exercice) -> None:
+    """A new exercice's envelopes are the State money copied into it; the contract now runs to it."""
+    assert target.id is not None
+    sums = _state_sums(session, target.id)
+    target.bop304, target.fir, target.ondam = (sums[FundingSource.BOP304], sums[FundingSource.FIR],
+                                               sums[FundingSource.ONDAM])
+    session.add(target)
+    if contract.last_year < target.year:
+        contract.last_year = target.year
+        contract.updated_at = utcnow()
+        session.add(contract)
+
+
+def _opening_record(session: Session, contract: Contract, previous: Exercice, target: Exercice,
+                    opened_by: str, as_of: date, added: bool, copied: int) -> dict[str, Any]:
+    """What the opening did and proposes (kept on the exercice, shown in the artifact and the CLI)."""
+    year = target.year
     targets = _carry_targets(session, contract, year)
     campaign = load_campaign(year)
     proposal = carry_over_proposal(session, previous)
     if campaign is None:
         proposal["warnings"].append(f"aucun calendrier de campagne nationale connu pour {year}")
-    record: dict[str, Any] = {
+    return {
         "year": year, "from_year": previous.year, "opened_by": opened_by,
         "opened_at": utcnow().isoformat(), "opened_on": as_of.isoformat(),
         "exercice_added": added,
@@ -246,18 +267,19 @@ def open_exercice(session: Session, contract: Contract, year: int, opened_by: st
         **proposal,
         "campaign": campaign.model_dump(mode="json", by_alias=True) if campaign else None,
     }
+
+
+def _record_opening(session: Session, contract: Contract, previous: Exercice, target: Exercice,
+                    opened_by: str, record: dict[str, Any]) -> None:
+    assert target.id is not None
     store_opening_record(session, target.id, record)
     carry_text = ", ".join(f"{FundingSource(s).label} {format_eur(to_money(a))}"
                            for s, a in record["carry_over"].items()) or "aucun"
     record_event(session, "exercice.opened",
-                 {**record, "summary_text": f"Exercice {year} ouvert à partir de {previous.year} ; "
+                 {**record, "summary_text": f"Exercice {target.year} ouvert à partir de {previous.year} ; "
                                             f"report proposé : {carry_text}"},
                  contract_id=contract.id, exercice_id=target.id, actor=opened_by)
     session.flush()
-    from cdppe.services.reminders.sync import sync_deadlines
-
-    sync_deadlines(session, target.id, as_of)
-    return OpeningResult(contract.key, year, previous.year, target.id, False, record)
 
 
 def opening_markdown(result: OpeningResult, departement_name: str) -> str:

@@ -88,3 +88,15 @@ def fiche_executions(session: Session, *, exercice_id: int | None) -> dict[int |
     """Fiche id -> what the exercice's report says of it."""
     rows = session.exec(select(FicheExecution).where(FicheExecution.exercice_id == exercice_id))
     return {execution.fiche_id: execution for execution in rows}
+
+
+def exercice_amendments(session: Session, *, exercice_id: int | None) -> Sequence[Amendment]:
+    """The exercice's avenants in the order of their numbers."""
+    return session.exec(select(Amendment).where(Amendment.exercice_id == exercice_id)
+                        .order_by(col(Amendment.number))).all()
+
+
+def exercice_money_lines(session: Session, *, exercice_id: int | None) -> Sequence[MoneyLine]:
+    """The exercice's money lines in the order they were written."""
+    return session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice_id)
+                        .order_by(col(MoneyLine.id))).all()

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from cdppe.core import paths
-from cdppe.domain.catalogue import load_catalogue
+from cdppe.domain.catalogue import CatalogueObjective, load_catalogue
 from cdppe.services.contract_io import load_yaml, parse_contract
 from cdppe.simulation.departements import DEPARTEMENTS, Departement
 
@@ -64,7 +64,7 @@ def _weekday(day: date) -> date:
 
 
 @dataclass
-class Person:
+class SimulatedPerson:
     name: str
     email: str
     title: str | None = None
@@ -76,10 +76,10 @@ class Person:
         return out
 
 
-def _person(rng: random.Random, domain: str, title: str, prefix: str | None = None) -> Person:
+def _person(rng: random.Random, domain: str, title: str, prefix: str | None = None) -> SimulatedPerson:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     local = prefix or f"{_ascii(first)}.{_ascii(last)}"
-    return Person(f"{first} {last}", f"{local}@{domain}", title)
+    return SimulatedPerson(f"{first} {last}", f"{local}@{domain}", title)
 
 
 def _split(rng: random.Random, total: int, parts: int) -> list[int]:
@@ -92,7 +92,11 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
 
 
 def generate_contract(dept: Departement, year: int, seed: int) -> dict[str, Any]:
-    """A valid contract file (as a dict) for ``dept`` with exercices ``year - 1`` and ``year``."""
+    """A valid contract file (as a dict) for ``dept`` with exercices ``year - 1`` and ``year``.
+
+    The draws from ``rng`` happen in one fixed order (objectives, fiches, signatories, exercices,
+    contacts, bank details), so a seed gives the same file every time.
+    """
     rng = random.Random(f"{seed}:{dept.code}:{year}")
     generation = generation_for(year)
     catalogue = load_catalogue(generation)
@@ -117,73 +121,116 @@ def generate_contract(dept: Departement, year: int, seed: int) -> dict[str, Any]
     indicators: list[dict[str, Any]] = []
     envelope = {y: {"BOP304": Decimal(0), "FIR": Decimal(0), "ONDAM": Decimal(0)} for y in years}
     for index, (objective, share) in enumerate(zip(fiche_objectives, shares, strict=True)):
-        number = str(index + 1) if rng.random() > 0.15 else f"{index + 1}-1"
-        source = "FIR" if int(objective.number) in (1, 2, 3, 4) and rng.random() < 0.7 else "BOP304"
-        referent = _person(rng, cd, "Référent de la fiche")
-        partners = ", ".join(rng.sample(PARTNERS, k=3))
-        money: list[dict[str, Any]] = []
-        execution: list[dict[str, Any]] = []
-        for y in years:
-            etat = Decimal(share if y == year else share - share % 1000 or share)
-            dept_amount = (etat * Decimal(rng.randint(100, 160)) / 100).quantize(Decimal("1"))
-            money.append({"exercice": y, "payer": "etat", "source": source, "amount": _money(etat)})
-            money.append({"exercice": y, "payer": "departement", "source": source,
-                          "amount": _money(dept_amount), "valorisation": rng.random() < 0.6})
-            envelope[y][source] += etat
-        previous_etat = Decimal(share - share % 1000 or share)
-        roll = rng.random()
-        status = ("implemented" if roll < 0.6 else "in_progress" if roll < 0.8 else
-                  "delayed" if roll < 0.93 else "abandoned")
-        consumed = previous_etat if status == "implemented" else (
-            previous_etat * Decimal(rng.randint(35, 90)) / 100).quantize(Decimal("0.01"))
-        if status == "abandoned":
-            consumed = Decimal("0.00")
-        execution.append({
-            "exercice": years[0], "status": status,
-            "start_date": date(years[0], rng.randint(1, 6), rng.randint(1, 28)).isoformat(),
-            "duration": rng.choice(("12 mois", "18 mois", "pluriannuelle")),
-            "reason": None if status in ("implemented", "in_progress") else rng.choice((
-                "recrutement différé", "partenaire indisponible", "réorganisation du service")),
-            "assessment": f"Action {'menée' if status == 'implemented' else 'engagée'} avec les {partners}.",
-            "outlook": "Poursuite et évaluation en lien avec l'ODPE.",
-            "consumed_etat": _money(consumed)})
-        title = f"{rng.choice(ACTION_VERBS)} : {objective.title}"
-        fiches.append({
-            "number": number, "objectives": [objective.number], "title": title[:200],
-            "referent": referent.name,
-            "constat": f"Le diagnostic partagé de {dept.name} montre un besoin sur l'objectif "
-                       f"n° {objective.number}.",
-            "objectif_operationnel": f"Atteindre la cible nationale de l'objectif n° {objective.number} "
-                                     f"d'ici la fin du contrat.",
-            "description": f"Action conduite par le Département avec les {partners}.",
-            "partners": partners, "calendar": f"{years[0]}-{year}",
-            "indicators_text": "Voir le tableau de bord.",
-            "vigilance": rng.choice(("Recrutements", "Disponibilité des partenaires",
-                                     "Systèmes d'information")),
-            "money": money, "execution": execution})
-        baseline = rng.randint(20, 400)
-        indicators.append({
-            "code": f"IND-{index + 1:02d}", "label": f"Indicateur de l'objectif n° {objective.number}",
-            "unit": rng.choice(("nombre", "%")), "objective": objective.number, "fiche": number,
-            "baseline_year": years[0] - 1, "baseline_value": str(baseline),
-            "values": [{"year": y, "target": str(baseline + 10 * (i + 1)),
-                        "achieved": str(baseline + rng.randint(0, 12) * (i + 1)) if y < year else None}
-                       for i, y in enumerate(years)]})
+        fiche, indicator = _fiche(rng, dept, objective, index, share, years, cd, envelope)
+        fiches.append(fiche)
+        indicators.append(indicator)
     if ondam_objective is not None:
-        amount = Decimal(max(50_000, state_total // 4 // 1000 * 1000))
-        fiches.append({
-            "number": str(len(fiches) + 1), "objectives": [ondam_objective],
-            "title": "Places et dispositifs ASE / handicap en établissements (ONDAM)",
-            "referent": "Délégation départementale de l'ARS", "partners": "ESMS, MDPH",
-            "money": [{"exercice": y, "payer": "etat", "source": "ONDAM", "amount": _money(amount)}
-                      for y in years]})
-        for y in years:
-            envelope[y]["ONDAM"] += amount
-
-    prefet = _person(rng, gouv, f"Préfet de {dept.name}", "prefet")
-    ars = _person(rng, ars_domain, f"Directeur général de l'ARS {dept.region_name}", "directeur-general")
-    president = _person(rng, cd, f"Président du conseil départemental de {dept.name}", "president")
+        fiches.append(_ondam_fiche(ondam_objective, state_total, len(fiches) + 1, years, envelope))
+    signatories = {
+        "prefet": _person(rng, gouv, f"Préfet de {dept.name}", "prefet"),
+        "ars": _person(rng, ars_domain, f"Directeur général de l'ARS {dept.region_name}",
+                       "directeur-general"),
+        "departement": _person(rng, cd, f"Président du conseil départemental de {dept.name}", "president")}
     budget_required = state_total > 1_000_000
+    exercices = _exercices(rng, years, envelope, budget_required)
+    return {
+        "schema_version": 1,
+        "departement": {"code": dept.code, "name": dept.name},
+        "generation": generation,
+        "title": f"Contrat départemental de prévention et de protection de l'enfance {generation} – "
+                 f"{dept.name}",
+        "parties": _parties(rng, dept, signatories, gouv, cd, ars_domain, budget_required),
+        "coordinator": {"name": "Coordination nationale CDPPE",
+                        "title": "Coordinateur de la contractualisation",
+                        "email": "coordination-cdppe@example.gouv.fr"},
+        "payment_terms": _payment_terms(rng, dept),
+        "exercices": exercices,
+        "objectives": [{"number": o.number, "mandatory": o.mandatory, "title": o.title} for o in objectives],
+        "fiches": fiches,
+        "indicators": indicators,
+    }
+
+
+def _fiche(rng: random.Random, dept: Departement, objective: CatalogueObjective, index: int, share: int,
+           years: tuple[int, int], cd: str, envelope: dict[int, dict[str, Decimal]],
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One fiche for ``objective`` with its money for both years, last year's execution, its indicator."""
+    year = years[1]
+    number = str(index + 1) if rng.random() > 0.15 else f"{index + 1}-1"
+    source = "FIR" if int(objective.number) in (1, 2, 3, 4) and rng.random() < 0.7 else "BOP304"
+    referent = _person(rng, cd, "Référent de la fiche")
+    partners = ", ".join(rng.sample(PARTNERS, k=3))
+    money: list[dict[str, Any]] = []
+    for y in years:
+        etat = Decimal(share if y == year else share - share % 1000 or share)
+        dept_amount = (etat * Decimal(rng.randint(100, 160)) / 100).quantize(Decimal("1"))
+        money.append({"exercice": y, "payer": "etat", "source": source, "amount": _money(etat)})
+        money.append({"exercice": y, "payer": "departement", "source": source,
+                      "amount": _money(dept_amount), "valorisation": rng.random() < 0.6})
+        envelope[y][source] += etat
+    execution = [_execution(rng, Decimal(share - share % 1000 or share), years[0], partners)]
+    title = f"{rng.choice(ACTION_VERBS)} : {objective.title}"
+    fiche = {
+        "number": number, "objectives": [objective.number], "title": title[:200],
+        "referent": referent.name,
+        "constat": f"Le diagnostic partagé de {dept.name} montre un besoin sur l'objectif "
+                   f"n° {objective.number}.",
+        "objectif_operationnel": f"Atteindre la cible nationale de l'objectif n° {objective.number} "
+                                 f"d'ici la fin du contrat.",
+        "description": f"Action conduite par le Département avec les {partners}.",
+        "partners": partners, "calendar": f"{years[0]}-{year}",
+        "indicators_text": "Voir le tableau de bord.",
+        "vigilance": rng.choice(("Recrutements", "Disponibilité des partenaires",
+                                 "Systèmes d'information")),
+        "money": money, "execution": execution}
+    baseline = rng.randint(20, 400)
+    indicator = {
+        "code": f"IND-{index + 1:02d}", "label": f"Indicateur de l'objectif n° {objective.number}",
+        "unit": rng.choice(("nombre", "%")), "objective": objective.number, "fiche": number,
+        "baseline_year": years[0] - 1, "baseline_value": str(baseline),
+        "values": [{"year": y, "target": str(baseline + 10 * (i + 1)),
+                    "achieved": str(baseline + rng.randint(0, 12) * (i + 1)) if y < year else None}
+                   for i, y in enumerate(years)]}
+    return fiche, indicator
+
+
+def _execution(rng: random.Random, previous_etat: Decimal, previous_year: int,
+               partners: str) -> dict[str, Any]:
+    """Last year's execution of a fiche: mostly implemented, some late or abandoned, never overspent."""
+    roll = rng.random()
+    status = ("implemented" if roll < 0.6 else "in_progress" if roll < 0.8 else
+              "delayed" if roll < 0.93 else "abandoned")
+    consumed = previous_etat if status == "implemented" else (
+        previous_etat * Decimal(rng.randint(35, 90)) / 100).quantize(Decimal("0.01"))
+    if status == "abandoned":
+        consumed = Decimal("0.00")
+    return {
+        "exercice": previous_year, "status": status,
+        "start_date": date(previous_year, rng.randint(1, 6), rng.randint(1, 28)).isoformat(),
+        "duration": rng.choice(("12 mois", "18 mois", "pluriannuelle")),
+        "reason": None if status in ("implemented", "in_progress") else rng.choice((
+            "recrutement différé", "partenaire indisponible", "réorganisation du service")),
+        "assessment": f"Action {'menée' if status == 'implemented' else 'engagée'} avec les {partners}.",
+        "outlook": "Poursuite et évaluation en lien avec l'ODPE.",
+        "consumed_etat": _money(consumed)}
+
+
+def _ondam_fiche(objective: str, state_total: int, number: int, years: tuple[int, int],
+                 envelope: dict[int, dict[str, Decimal]]) -> dict[str, Any]:
+    """The 2025-2027 generation's ONDAM objective: places funded by the health insurance, no co-funding."""
+    amount = Decimal(max(50_000, state_total // 4 // 1000 * 1000))
+    for y in years:
+        envelope[y]["ONDAM"] += amount
+    return {
+        "number": str(number), "objectives": [objective],
+        "title": "Places et dispositifs ASE / handicap en établissements (ONDAM)",
+        "referent": "Délégation départementale de l'ARS", "partners": "ESMS, MDPH",
+        "money": [{"exercice": y, "payer": "etat", "source": "ONDAM", "amount": _money(amount)}
+                  for y in years]}
+
+
+def _exercices(rng: random.Random, years: tuple[int, int], envelope: dict[int, dict[str, Decimal]],
+               budget_required: bool) -> list[dict[str, Any]]:
     exercices = []
     for y in years:
         council = _weekday(date(y, 2, 1) + timedelta(days=rng.randint(10, 55)))
@@ -198,41 +245,37 @@ def generate_contract(dept: Departement, year: int, seed: int) -> dict[str, Any]
             "planned_council_session": council.isoformat(),
             "planned_signature": _weekday(council + timedelta(days=rng.randint(28, 45))).isoformat(),
             "budget_controller_required": budget_required})
+    return exercices
+
+
+def _parties(rng: random.Random, dept: Departement, signatories: dict[str, SimulatedPerson], gouv: str,
+             cd: str, ars_domain: str, budget_required: bool) -> dict[str, Any]:
     parties: dict[str, Any] = {
-        "prefet": {"organisation": f"Préfecture de {dept.name}", "signatory": prefet.as_dict(),
+        "prefet": {"organisation": f"Préfecture de {dept.name}", "signatory": signatories["prefet"].as_dict(),
                    "contacts": [_person(rng, gouv, "Référente protection de l'enfance, DDETS").as_dict()]},
-        "ars": {"organisation": f"Agence régionale de santé {dept.region_name}", "signatory": ars.as_dict(),
+        "ars": {"organisation": f"Agence régionale de santé {dept.region_name}",
+                "signatory": signatories["ars"].as_dict(),
                 "contacts": [_person(rng, ars_domain, f"Délégation départementale ({dept.code})").as_dict()]},
-        "departement": {"organisation": f"Département de {dept.name}", "signatory": president.as_dict(),
+        "departement": {"organisation": f"Département de {dept.name}",
+                        "signatory": signatories["departement"].as_dict(),
                         "contacts": [_person(rng, cd, "Direction de l'enfance et de la famille").as_dict(),
                                      _person(rng, cd, "Cheffe de service PMI").as_dict()]},
     }
     if budget_required:
         parties["budget_controller"] = _person(rng, f"dgfip-{dept.region.lower()}.example.gouv.fr",
                                                "Contrôleur budgétaire en région").as_dict()
+    return parties
+
+
+def _payment_terms(rng: random.Random, dept: Departement) -> dict[str, str]:
     return {
-        "schema_version": 1,
-        "departement": {"code": dept.code, "name": dept.name},
-        "generation": generation,
-        "title": f"Contrat départemental de prévention et de protection de l'enfance {generation} – "
-                 f"{dept.name}",
-        "parties": parties,
-        "coordinator": {"name": "Coordination nationale CDPPE",
-                        "title": "Coordinateur de la contractualisation",
-                        "email": "coordination-cdppe@example.gouv.fr"},
-        "payment_terms": {
-            "account_name": f"Paierie départementale de {dept.name}",
-            "iban": f"FR76 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)} "
-                    f"{rng.randint(1000, 9999)} {rng.randint(1000, 9999)} {rng.randint(100, 999)}",
-            "bop304_ordonnateur": f"le Préfet de {dept.name}",
-            "bop304_comptable": f"le Payeur départemental de {dept.name}",
-            "fir_ordonnateur": f"le directeur général de l'ARS {dept.region_name}",
-            "fir_comptable": f"l'agent comptable de l'ARS {dept.region_name}"},
-        "exercices": exercices,
-        "objectives": [{"number": o.number, "mandatory": o.mandatory, "title": o.title} for o in objectives],
-        "fiches": fiches,
-        "indicators": indicators,
-    }
+        "account_name": f"Paierie départementale de {dept.name}",
+        "iban": f"FR76 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)} "
+                f"{rng.randint(1000, 9999)} {rng.randint(1000, 9999)} {rng.randint(100, 999)}",
+        "bop304_ordonnateur": f"le Préfet de {dept.name}",
+        "bop304_comptable": f"le Payeur départemental de {dept.name}",
+        "fir_ordonnateur": f"le directeur général de l'ARS {dept.region_name}",
+        "fir_comptable": f"l'agent comptable de l'ARS {dept.region_name}"}
 
 
 def with_history(data: dict[str, Any], year: int, seed: int) -> dict[str, Any]:

@@ -47,7 +47,7 @@ class Step:
 
 
 @dataclass
-class Plan:
+class YearPlan:
     """Everything one Département does in the simulated year, and its year of history."""
 
     contract_key: str
@@ -75,12 +75,44 @@ def _signatories(data: dict[str, Any], exercice: dict[str, Any]) -> dict[Signato
     return out
 
 
+@dataclass(frozen=True)
+class _Timeline:
+    """Days after the contract took effect, as fractions of the room left in the simulated year."""
+
+    rng: random.Random
+    effective: date
+    room: int
+
+    def at(self, fraction: float, jitter: int = 3) -> date:
+        days = int(self.room * fraction) + self.rng.randint(0, jitter)
+        return self.effective + timedelta(days=max(1, days))
+
+
 def _cycle(rng: random.Random, data: dict[str, Any], exercice: dict[str, Any], year: int,
            end: date, late: list[str] | None, avenant: bool,
            ) -> tuple[list[Step], date | None]:
-    """The steps of one exercice; returns them and the day the avenant is opened (if any)."""
+    """The steps of one exercice; returns them and the day the avenant is opened (if any).
+
+    The draws from ``rng`` keep one fixed order, so a seed gives the same year every time.
+    """
     who = data["parties"]["departement"]["contacts"][0]["name"] if data["parties"]["departement"].get(
         "contacts") else data["coordinator"]["name"]
+    steps, effective, late_payment = _until_signed(rng, data, exercice, year, late, who)
+    timeline = _Timeline(rng, effective, max((end - effective).days, 40))
+    payments = _payments(rng, exercice, timeline, late if late_payment else None, who, steps)
+    opened: date | None = None
+    odpe_from = timeline.at(0.55, 10)
+    if avenant:
+        opened = max(max(payments.values()) + _d(rng, 3, 10), timeline.at(0.3, 5))
+        odpe_from = max(odpe_from, _avenant_steps(rng, data, exercice, year, opened, who, steps))
+    steps += _report_steps(rng, year, odpe_from, avenant, who)
+    return sorted(steps, key=lambda s: s.day), opened
+
+
+def _until_signed(rng: random.Random, data: dict[str, Any], exercice: dict[str, Any], year: int,
+                  late: list[str] | None, who: str) -> tuple[list[Step], date, bool]:
+    """Diagnosis, deliberation, receipt, signatures (some late); the day it took effect, and whether a
+    payment will be late."""
     planned_session = date.fromisoformat(str(exercice["planned_council_session"]))
     planned_signature = date.fromisoformat(str(exercice["planned_signature"]))
     steps: list[Step] = []
@@ -110,56 +142,62 @@ def _cycle(rng: random.Random, data: dict[str, Any], exercice: dict[str, Any], y
     for (role, name), day in zip(signatories.items(), days, strict=True):
         steps.append(Step(day, Phase.SIGNATURE, SignatureAnswer(role=role, signatory_name=name,
                                                                 signed_on=day, answered_by=who)))
-    effective = days[-1]
-    room = max((end - effective).days, 40)
+    return steps, days[-1], late_payment
 
-    def at(fraction: float, jitter: int = 3) -> date:
-        return effective + timedelta(days=max(1, int(room * fraction) + rng.randint(0, jitter)))
 
-    payments = {FundingSource.BOP304: at(0.08, 20), FundingSource.FIR: at(0.1, 20)}
-    if late_payment and late is not None and room > 120:
+def _payments(rng: random.Random, exercice: dict[str, Any], timeline: _Timeline, late: list[str] | None,
+              who: str, steps: list[Step]) -> dict[FundingSource, date]:
+    """Both payments (one late when ``late`` is given and there is room), appended to ``steps``."""
+    payments = {FundingSource.BOP304: timeline.at(0.08, 20), FundingSource.FIR: timeline.at(0.1, 20)}
+    if late is not None and timeline.room > 120:
         source = rng.choice(list(payments))
-        payments[source] = effective + _d(rng, 64, 85)
+        payments[source] = timeline.effective + _d(rng, 64, 85)
         late.append("versement")
     for source, day in sorted(payments.items(), key=lambda item: item[1]):
         amount = Decimal(str(exercice["envelope"][source.value.lower()]))
         if amount > 0:
             steps.append(Step(day, Phase.CREDIT_PAYMENT, PaymentAnswer(
                 source=source, notified_amount=f"{amount:.2f}", received_on=day, answered_by=who)))
-    opened: date | None = None
-    odpe_from = at(0.55, 10)
-    if avenant:
-        opened = max(max(payments.values()) + _d(rng, 3, 10), at(0.3, 5))
-        conv = opened + _d(rng, 1, 3)
-        av_session = conv + _d(rng, 12, 16)
-        av_ack = av_session + _d(rng, 1, 4)
-        steps.append(Step(av_session, Phase.DELIBERATION, DeliberationAnswer(
-            convocation_date=conv, session_date=av_session,
-            number=f"{year % 100:02d}-{rng.randint(400, 699)}",
-            vote=rng.choice(VOTES), answered_by=who), 1))
-        steps.append(Step(av_ack, Phase.DELIBERATION, AcknowledgementAnswer(
-            acknowledgement_date=av_ack, answered_by=who), 1))
-        av_days = sorted(av_ack + _d(rng, 1, 10) for _ in signatories)
-        for (role, name), day in zip(signatories.items(), av_days, strict=True):
-            steps.append(Step(day, Phase.SIGNATURE, SignatureAnswer(
-                role=role, signatory_name=name, signed_on=day, answered_by=who), 1))
-        odpe_from = max(odpe_from, av_days[-1] + _d(rng, 2, 6))
-    odpe = odpe_from
-    steps.append(Step(odpe, Phase.ODPE_REVIEW, OdpeAnswer(session_date=odpe, opinion=rng.choice(OPINIONS),
-                                                          answered_by=who)))
+    return payments
+
+
+def _avenant_steps(rng: random.Random, data: dict[str, Any], exercice: dict[str, Any], year: int,
+                   opened: date, who: str, steps: list[Step]) -> date:
+    """Avenant n° 1's deliberation, receipt and signatures; returns the day after which the ODPE sits."""
+    conv = opened + _d(rng, 1, 3)
+    av_session = conv + _d(rng, 12, 16)
+    av_ack = av_session + _d(rng, 1, 4)
+    steps.append(Step(av_session, Phase.DELIBERATION, DeliberationAnswer(
+        convocation_date=conv, session_date=av_session,
+        number=f"{year % 100:02d}-{rng.randint(400, 699)}",
+        vote=rng.choice(VOTES), answered_by=who), 1))
+    steps.append(Step(av_ack, Phase.DELIBERATION, AcknowledgementAnswer(
+        acknowledgement_date=av_ack, answered_by=who), 1))
+    signatories = _signatories(data, exercice)
+    av_days = sorted(av_ack + _d(rng, 1, 10) for _ in signatories)
+    for (role, name), day in zip(signatories.items(), av_days, strict=True):
+        steps.append(Step(day, Phase.SIGNATURE, SignatureAnswer(
+            role=role, signatory_name=name, signed_on=day, answered_by=who), 1))
+    return av_days[-1] + _d(rng, 2, 6)
+
+
+def _report_steps(rng: random.Random, year: int, odpe: date, avenant: bool, who: str) -> list[Step]:
+    """The ODPE's review, the report (adopted, transmitted, published) and the amendment decision."""
+    report_steps = [Step(odpe, Phase.ODPE_REVIEW, OdpeAnswer(session_date=odpe, opinion=rng.choice(OPINIONS),
+                                                              answered_by=who))]
     adopted = odpe + _d(rng, 2, 8)
     transmitted = adopted + _d(rng, 1, 4)
-    steps.append(Step(transmitted, Phase.EXECUTION_REPORT, ReportAnswer(
+    report_steps.append(Step(transmitted, Phase.EXECUTION_REPORT, ReportAnswer(
         adopted_on=adopted, deliberation_number=f"{year % 100:02d}-R{rng.randint(10, 99)}",
         transmitted_on=transmitted, published_on=transmitted + _d(rng, 0, 5), answered_by=who)))
     decided = transmitted + _d(rng, 1, 4)
-    steps.append(Step(decided, Phase.AMENDMENT, AmendmentDecisionAnswer(
+    report_steps.append(Step(decided, Phase.AMENDMENT, AmendmentDecisionAnswer(
         avenant_needed=avenant, reason=("avenant n° 1 : report des crédits non consommés de "
                                         f"{year - 1}") if avenant else None, answered_by=who)))
-    return sorted(steps, key=lambda s: s.day), opened
+    return report_steps
 
 
-def plan_departement(data: dict[str, Any], year: int, seed: int) -> Plan:
+def plan_departement(data: dict[str, Any], year: int, seed: int) -> YearPlan:
     code = str(data["departement"]["code"])
     rng = random.Random(f"{seed}:{code}:actor")
     key = f"{code}-{data['generation']}"
@@ -174,4 +212,4 @@ def plan_departement(data: dict[str, Any], year: int, seed: int) -> Plan:
         envelopes=[EnvelopeChange(source=FundingSource.BOP304,
                                   supplementary=f"{rng.randint(1, 20) * 1000}.00"),
                    EnvelopeChange(source=FundingSource.FIR)])
-    return Plan(key, code, history, steps, opened, request, late)
+    return YearPlan(key, code, history, steps, opened, request, late)

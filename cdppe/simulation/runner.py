@@ -40,7 +40,7 @@ from cdppe.services.lifecycle import (
     phase_completion_date,
     record_answer,
 )
-from cdppe.simulation.actor import Plan, Step, plan_departement
+from cdppe.simulation.actor import Step, YearPlan, plan_departement
 from cdppe.simulation.generator import scenario_contracts
 from cdppe.store.db import get_engine, session_scope, upgrade
 from models import Amendment, Contract, Exercice, PhaseState
@@ -317,7 +317,7 @@ def _record(step: Step, contract_key: str, year: int) -> None:
         record_answer(session, contract, exercice, step.phase, step.answer, step.day, step.avenant)
 
 
-def load_history(plans: list[Plan], year: int) -> None:
+def load_history(plans: list[YearPlan], year: int) -> None:
     """The year before: every step recorded on its day, every phase completed (no flow, no document)."""
     for plan in plans:
         for step in plan.history:
@@ -330,7 +330,7 @@ def load_history(plans: list[Plan], year: int) -> None:
                            completed_on=phase_completion_date(session, exercice, phase))
 
 
-def ready_phases(plan: Plan, year: int) -> tuple[list[Phase], bool]:
+def ready_phases(plan: YearPlan, year: int) -> tuple[list[Phase], bool]:
     """Phases of the contract that can complete now (in order), and whether the avenant can."""
     ready: list[Phase] = []
     with session_scope() as session:
@@ -385,7 +385,7 @@ def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestra
             else:
                 backend = PlainBackend(loop)
             first, last = date(year, 1, 1), max(date(year, 12, 31), *(p.last_day for p in plans))
-            by_day: dict[date, list[tuple[Plan, Step | None]]] = defaultdict(list)
+            by_day: dict[date, list[tuple[YearPlan, Step | None]]] = defaultdict(list)
             for plan in plans:
                 if plan.avenant_day is not None:
                     by_day[plan.avenant_day].append((plan, None))
@@ -397,7 +397,7 @@ def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestra
                 settings.today = day
                 if index % sweep_every == 0 or index == total - 1:
                     backend.sweep(day)
-                touched: dict[str, Plan] = {}
+                touched: dict[str, YearPlan] = {}
                 for plan, maybe in sorted(by_day.get(day, []), key=lambda item: item[1] is not None):
                     if maybe is None:
                         assert plan.avenant_request is not None

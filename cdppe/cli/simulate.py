@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from cdppe.simulation.runner import SimulationResult
+    from cdppe.simulation.summary import Summary as SimulationSummary
 
 console = Console()
 err = Console(stderr=True)
@@ -61,6 +65,10 @@ def simulate_command(
                 "days": result.days, "late": result.late}
         console.print_json(json.dumps(data, ensure_ascii=False))
         return
+    console.print(_summary_table(result, summary, year, seed))
+
+
+def _summary_table(result: SimulationResult, summary: SimulationSummary, year: int, seed: int) -> Table:
     table = Table(title=f"Simulation {year} — {summary.departements} Département(s), graine {seed}",
                   show_header=False)
     rows = [
@@ -83,4 +91,4 @@ def simulate_command(
     ]
     for label, value in rows:
         table.add_row(label, value)
-    console.print(table)
+    return table

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cdppe.core.settings import Settings, get_settings
 from cdppe.services.contract_io import parse_contract
@@ -42,8 +42,11 @@ from cdppe.services.lifecycle import (
 )
 from cdppe.simulation.actor import Step, YearPlan, plan_departement
 from cdppe.simulation.generator import scenario_contracts
+from cdppe.store.contracts import find_contract, find_exercice
 from cdppe.store.db import get_engine, session_scope, upgrade
-from models import Amendment, Contract, Exercice, PhaseState
+from cdppe.store.plan import exercice_amendments, find_amendment
+from cdppe.store.workflow import every_phase_state, get_amendment
+from models import Contract, Exercice
 from models.amendment_request import AmendmentRequest
 from models.enums import PHASE_ORDER, AmendmentStatus, Phase, PhaseStatus
 
@@ -95,10 +98,8 @@ class Backend(Protocol):
 
 
 def _ids(session: Session, contract_key: str, year: int) -> tuple[Contract, Exercice]:
-    contract = session.exec(select(Contract).where(Contract.key == contract_key)).one()
-    exercice = session.exec(select(Exercice).where(Exercice.contract_id == contract.id,
-                                                   Exercice.year == year)).one()
-    return contract, exercice
+    contract = find_contract(session, contract_key)
+    return contract, find_exercice(session, contract, year)
 
 
 class PlainBackend:
@@ -142,8 +143,7 @@ class PlainBackend:
         self._finish(request.contract, request.year, Phase.SIGNATURE, number)
         with session_scope() as session:
             _, exercice = _ids(session, request.contract, request.year)
-            amendment = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
-                                                             Amendment.number == number)).one()
+            amendment = get_amendment(session, exercice_id=exercice.id, number=number)
             apply_signed_amendment(session, exercice, amendment)
         self._finish(request.contract, request.year, Phase.AMENDMENT, number)
 
@@ -234,8 +234,7 @@ class FlowBackend:
 
         with session_scope() as session:
             _, exercice = _ids(session, request.contract, request.year)
-            number = max(a.number for a in session.exec(
-                select(Amendment).where(Amendment.exercice_id == exercice.id)))
+            number = max(a.number for a in exercice_amendments(session, exercice_id=exercice.id))
         tags = self._tags(request.contract, request.year)
         for phase in AVENANT_PHASES:  # the run the previous phase created (same idempotency key)
             run = start_phase_run(request.contract, request.year, phase, number, tags)
@@ -336,19 +335,53 @@ def ready_phases(plan: YearPlan, year: int) -> tuple[list[Phase], bool]:
     with session_scope() as session:
         _, exercice = _ids(session, plan.contract_key, year)
         assert exercice.id is not None
-        states = {(s.phase, s.avenant_number): s.status for s in session.exec(
-            select(PhaseState).where(PhaseState.exercice_id == exercice.id))}
+        states = {key: state.status
+                  for key, state in every_phase_state(session, exercice_id=exercice.id).items()}
         for phase in PHASE_ORDER:
             if states.get((phase, 0)) is PhaseStatus.COMPLETED:
                 continue
             if next_need(session, exercice, phase) is not None:
                 break
             ready.append(phase)
-        amendment = session.exec(select(Amendment).where(Amendment.exercice_id == exercice.id,
-                                                         Amendment.number == 1)).first()
+        amendment = find_amendment(session, exercice_id=exercice.id, number=1)
         avenant_ready = (amendment is not None and amendment.status == AmendmentStatus.SIGNED
                          and states.get((Phase.AMENDMENT, 1)) is not PhaseStatus.COMPLETED)
     return ready, avenant_ready
+
+
+DayItem = tuple[YearPlan, Step | None]  # a step, or (None) the opening of the plan's avenant
+
+
+def _steps_by_day(plans: list[YearPlan]) -> dict[date, list[DayItem]]:
+    by_day: dict[date, list[DayItem]] = defaultdict(list)
+    for plan in plans:
+        if plan.avenant_day is not None:
+            by_day[plan.avenant_day].append((plan, None))
+        for step in plan.steps:
+            by_day[step.day].append((plan, step))
+    return by_day
+
+
+def _play_day(backend: Backend, items: list[DayItem], day: date, year: int) -> None:
+    """The day's avenants opened, then its answers recorded; then what they made ready completes."""
+    touched: dict[str, YearPlan] = {}
+    for plan, maybe in sorted(items, key=lambda item: item[1] is not None):
+        if maybe is None:
+            assert plan.avenant_request is not None
+            backend.open_avenant(plan.avenant_request, day)
+            backend.counters.avenants += 1
+        else:
+            _record(maybe, plan.contract_key, year)
+            backend.counters.answers += 1
+        touched[plan.contract_key] = plan
+    for plan in touched.values():
+        phases, avenant_ready = ready_phases(plan, year)
+        if avenant_ready:
+            assert plan.avenant_request is not None
+            backend.finish_avenant(plan.avenant_request, day)
+        for phase in phases:
+            backend.complete_phase(plan.contract_key, year, phase)
+            backend.counters.phases_completed += 1
 
 
 def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestrated: bool = True,
@@ -385,36 +418,14 @@ def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestra
             else:
                 backend = PlainBackend(loop)
             first, last = date(year, 1, 1), max(date(year, 12, 31), *(p.last_day for p in plans))
-            by_day: dict[date, list[tuple[YearPlan, Step | None]]] = defaultdict(list)
-            for plan in plans:
-                if plan.avenant_day is not None:
-                    by_day[plan.avenant_day].append((plan, None))
-                for step in plan.steps:
-                    by_day[step.day].append((plan, step))
+            by_day = _steps_by_day(plans)
             total = (last - first).days + 1
             for index in range(total):
                 day = first + timedelta(days=index)
                 settings.today = day
                 if index % sweep_every == 0 or index == total - 1:
                     backend.sweep(day)
-                touched: dict[str, YearPlan] = {}
-                for plan, maybe in sorted(by_day.get(day, []), key=lambda item: item[1] is not None):
-                    if maybe is None:
-                        assert plan.avenant_request is not None
-                        backend.open_avenant(plan.avenant_request, day)
-                        backend.counters.avenants += 1
-                    else:
-                        _record(maybe, plan.contract_key, year)
-                        backend.counters.answers += 1
-                    touched[plan.contract_key] = plan
-                for plan in touched.values():
-                    phases, avenant_ready = ready_phases(plan, year)
-                    if avenant_ready:
-                        assert plan.avenant_request is not None
-                        backend.finish_avenant(plan.avenant_request, day)
-                    for phase in phases:
-                        backend.complete_phase(plan.contract_key, year, phase)
-                        backend.counters.phases_completed += 1
+                _play_day(backend, by_day.get(day, []), day, year)
                 if on_day is not None:
                     on_day(day, index + 1, total)
     finally:

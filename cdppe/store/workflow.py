@@ -38,6 +38,12 @@ def phase_states(session: Session, *, exercice_id: int | None, avenant: int = 0)
     return {state.phase: state for state in rows}
 
 
+def every_phase_state(session: Session, *, exercice_id: int | None) -> dict[tuple[Phase, int], PhaseState]:
+    """Every phase state of the exercice, the contract's and its avenants', by (phase, avenant)."""
+    rows = session.exec(select(PhaseState).where(PhaseState.exercice_id == exercice_id))
+    return {(state.phase, state.avenant_number): state for state in rows}
+
+
 def find_deliberation(session: Session, *, exercice_id: int | None, avenant: int = 0,
                       subject: DeliberationSubject = DeliberationSubject.CONTRACT) -> Deliberation | None:
     return session.exec(select(Deliberation).where(

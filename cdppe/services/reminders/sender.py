@@ -226,6 +226,35 @@ def message_for(row: OutboxEmail, names: Names, settings: Settings, now: datetim
 async def _send_batch(engine: Engine, ids: list[int], now: datetime, settings: Settings,
                       result: DrainResult) -> int:
     """Send ``ids`` over one connection; returns how many alerts were queued."""
+    smtp = await _connected(engine, ids, now, settings, result)
+    if smtp is None:
+        return 0
+    alerts = 0
+    sender = parseaddr(settings.mail_from)[1]
+    names = Names.load(engine, ids)
+    try:
+        for index, row_id in enumerate(ids):
+            row = _claim(engine, row_id, now, settings)
+            if row is None:
+                continue
+            queued, go_on = await _send_one(smtp, engine, row, sender, names, now, settings, result,
+                                            rest=ids[index + 1:])
+            alerts += queued
+            if not go_on:
+                break
+    finally:
+        if smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                smtp.close()
+    result.alerts += alerts
+    return alerts
+
+
+async def _connected(engine: Engine, ids: list[int], now: datetime, settings: Settings,
+                     result: DrainResult) -> aiosmtplib.SMTP | None:
+    """An open SMTP connection, or None with every message of the batch deferred and the reason kept."""
     host, port = smtp_target(settings)
     smtp = aiosmtplib.SMTP(
         hostname=host, port=port, use_tls=settings.smtp_implicit_tls,
@@ -242,58 +271,54 @@ async def _send_batch(engine: Engine, ids: list[int], now: datetime, settings: S
         for row_id in ids:
             _defer(engine, row_id, now, reason, settings, claimed=False)
         result.deferred += len(ids)
-        return 0
-    alerts = 0
-    sender = parseaddr(settings.mail_from)[1]
-    names = Names.load(engine, ids)
+        return None
+    return smtp
+
+
+async def _send_one(smtp: aiosmtplib.SMTP, engine: Engine, row: OutboxEmail, sender: str, names: Names,
+                    now: datetime, settings: Settings, result: DrainResult, *,
+                    rest: list[int]) -> tuple[int, bool]:
+    """Send one claimed row; returns the alerts queued and whether the connection can go on.
+
+    A message that cannot be composed, or that the server refuses for good, is failed (and its
+    coordinator alerted); a temporary refusal is deferred; a lost connection defers ``rest`` too.
+    """
+    assert row.id is not None
     try:
-        for index, row_id in enumerate(ids):
-            row = _claim(engine, row_id, now, settings)
-            if row is None:
-                continue
-            try:
-                data = message_for(row, names, settings, now).as_bytes()
-            except Exception as exc:  # noqa: BLE001 - one bad message never blocks the batch
-                reason = f"courriel impossible à composer ({type(exc).__name__} : {exc})"
-                log.warning("outbox %s : %s", row_id, reason)
-                result.errors.append(reason)
-                result.failed += 1
-                alerts += _fail(engine, row_id, now, reason, settings)
-                continue
-            try:
-                await smtp.sendmail(sender, [row.recipient], data)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                permanent, reason = classify(exc)
-                result.errors.append(reason)
-                if permanent:
-                    result.failed += 1
-                    if _fail(engine, row_id, now, reason, settings):
-                        alerts += 1
-                else:
-                    result.deferred += 1
-                    _defer(engine, row_id, now, reason, settings, claimed=True)
-                if not isinstance(exc, aiosmtplib.SMTPResponseException |
-                                  aiosmtplib.SMTPRecipientsRefused) or not smtp.is_connected:
-                    # the connection is gone: the rest wait for the next drain
-                    for rest in ids[index + 1:]:
-                        _defer(engine, rest, now, reason, settings, claimed=False)
-                    result.deferred += len(ids) - index - 1
-                    break
-                try:
-                    await smtp.rset()
-                except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                    break
-            else:
-                _mark_sent(engine, row_id, now)
-                result.sent += 1
-    finally:
-        if smtp.is_connected:
-            try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                smtp.close()
-    result.alerts += alerts
-    return alerts
+        data = message_for(row, names, settings, now).as_bytes()
+    except Exception as exc:  # noqa: BLE001 - one bad message never blocks the batch
+        reason = f"courriel impossible à composer ({type(exc).__name__} : {exc})"
+        log.warning("outbox %s : %s", row.id, reason)
+        result.errors.append(reason)
+        result.failed += 1
+        return int(_fail(engine, row.id, now, reason, settings)), True
+    try:
+        await smtp.sendmail(sender, [row.recipient], data)
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        permanent, reason = classify(exc)
+        result.errors.append(reason)
+        alerts = 0
+        if permanent:
+            result.failed += 1
+            alerts = int(_fail(engine, row.id, now, reason, settings))
+        else:
+            result.deferred += 1
+            _defer(engine, row.id, now, reason, settings, claimed=True)
+        if not isinstance(exc, aiosmtplib.SMTPResponseException |
+                          aiosmtplib.SMTPRecipientsRefused) or not smtp.is_connected:
+            # the connection is gone: the rest wait for the next drain
+            for later in rest:
+                _defer(engine, later, now, reason, settings, claimed=False)
+            result.deferred += len(rest)
+            return alerts, False
+        try:
+            await smtp.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            return alerts, False
+        return alerts, True
+    _mark_sent(engine, row.id, now)
+    result.sent += 1
+    return 0, True
 
 
 async def drain_outbox(engine: Engine, *, now: datetime | None = None,

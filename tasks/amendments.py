@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import select
 
 from cdppe.core.dates import today_paris
 from cdppe.services.amendments import (
@@ -14,7 +13,8 @@ from cdppe.services.amendments import (
     open_amendment,
 )
 from cdppe.store.db import session_scope
-from models import Amendment, Contract, Exercice
+from cdppe.store.workflow import get_amendment
+from models import Contract, Exercice
 from models.amendment_request import AmendmentRequest
 from models.enums import AmendmentStatus
 from tasks.cycle import ExerciceRef
@@ -39,8 +39,7 @@ def open_avenant(ref: ExerciceRef, request: AmendmentRequest,
 def apply_avenant(ref: ExerciceRef, number: int) -> dict[str, str]:
     with session_scope() as session:
         exercice = session.get(Exercice, ref.exercice_id)
-        amendment = session.exec(select(Amendment).where(Amendment.exercice_id == ref.exercice_id,
-                                                         Amendment.number == number)).one()
+        amendment = get_amendment(session, exercice_id=ref.exercice_id, number=number)
         assert exercice is not None
         if amendment.status != AmendmentStatus.SIGNED:
             raise RuntimeError(f"avenant n° {number} non signé")

@@ -7,14 +7,14 @@ from datetime import date
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import select
 
 from cdppe.core.dates import today_paris
 from cdppe.services import lifecycle
 from cdppe.services.lifecycle import AnswerRefusedError, Need, mark_phase, next_need, record_answer
 from cdppe.store.contracts import find_contract, find_exercice
 from cdppe.store.db import session_scope
-from models import Departement, Exercice, PhaseState
+from cdppe.store.workflow import phase_states
+from models import Departement, Exercice
 from models.answers import Answer
 from models.enums import Phase, PhaseStatus
 from tasks.documents import retry_unless_refused
@@ -90,9 +90,7 @@ def open_exercice(contract: str, year: int, flow_run_id: str | None) -> Exercice
 
 def read_phase_status(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> PhaseStatus:
     with session_scope() as session:
-        row = session.exec(select(PhaseState).where(
-            PhaseState.exercice_id == ref.exercice_id, PhaseState.phase == phase,
-            PhaseState.avenant_number == avenant)).first()
+        row = phase_states(session, exercice_id=ref.exercice_id, avenant=avenant).get(phase)
         return row.status if row else PhaseStatus.PENDING
 
 

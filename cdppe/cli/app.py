@@ -202,20 +202,19 @@ def contract_schema(out: Path | None = None) -> None:
 def deadlines(ref: str, as_of: Annotated[str | None, typer.Option("--as-of")] = None,
               year: int | None = None) -> None:
     """Liste les échéances à venir d'un contrat, avec leur règle."""
-    from sqlmodel import col, select
 
     from cdppe.store.db import session_scope
-    from models import Exercice
 
     when = date.fromisoformat(as_of) if as_of else today_paris()
     try:
         with session_scope() as session:
             contract = find_contract(session, ref)
-            query = select(Exercice).where(Exercice.contract_id == contract.id)
-            if year is not None:
-                query = query.where(Exercice.year == year)
+            from cdppe.store.plan import contract_exercices
+
             rows = []
-            for ex in session.exec(query.order_by(col(Exercice.year))).all():
+            for ex in contract_exercices(session, contract_id=contract.id):
+                if year is not None and ex.year != year:
+                    continue
                 for spec in compute_deadlines(exercice_snapshot(session, contract, ex)):
                     if spec.due_date >= when:
                         rows.append((ex.year, spec))
@@ -271,19 +270,17 @@ def start_cycles(api_url: str) -> list[str]:
     without completing (cancelled, crashed) is replaced (``cdppe/ops/phase_runs.py``).
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
-    from sqlmodel import col, select
 
     from cdppe.ops.phase_runs import start_phase_run
     from cdppe.services.lifecycle import current_phase
+    from cdppe.store.contracts import every_exercice
     from cdppe.store.db import session_scope
-    from models import Contract, Exercice
     from tasks.cycle import resolve_exercice
 
     with session_scope() as session:
-        todo = [(c.key, e.year, phase) for e, c in session.exec(
-            select(Exercice, Contract).join(Contract, col(Contract.id) == col(Exercice.contract_id))
-            .order_by(col(Contract.key), col(Exercice.year)))
-            if e.id and e.year <= today_paris().year and (phase := current_phase(session, e.id)) is not None]
+        todo = [(c.key, e.year, phase) for e, c in every_exercice(session)
+                if e.id and e.year <= today_paris().year
+                and (phase := current_phase(session, e.id)) is not None]
     run_ids = []
     with temporary_settings({PREFECT_API_URL: api_url}):
         for key, year, phase in todo:

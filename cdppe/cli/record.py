@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cdppe.core.dates import today_paris
 from cdppe.ops.prefect_access import PrefectUnavailableError, require_prefect_api
@@ -24,6 +24,7 @@ from cdppe.services.lifecycle import (
 from cdppe.services.uploads import UploadRefusedError, ingest_operator_file
 from cdppe.store.contracts import ContractNotFoundError, find_contract, find_exercice
 from cdppe.store.db import session_scope
+from cdppe.store.plan import contract_exercices
 from cdppe.store.workflow import get_phase_state
 from models import Contract, Exercice
 from models.enums import Phase
@@ -120,8 +121,7 @@ def waiting_exercice(session: Session, contract: str, year: int | None) -> tuple
     c = find_contract(session, contract)
     if year is not None:
         return c, find_exercice(session, c, year)
-    exercices = session.exec(select(Exercice).where(Exercice.contract_id == c.id)
-                             .order_by(Exercice.year)).all()  # type: ignore[arg-type]
+    exercices = contract_exercices(session, contract_id=c.id)
     if not exercices:
         raise ContractNotFoundError(f"le contrat {c.key} n'a aucun exercice.")
     return c, next((e for e in exercices if e.id and current_phase(session, e.id) is not None),

@@ -34,7 +34,6 @@ def _day(value: str | None) -> date:
 @reminders_app.command("preview")
 def preview(contract: str, as_of: AsOf = None) -> None:
     """Ce qui partirait à cette date : à qui, pourquoi (n'écrit rien)."""
-    from sqlmodel import col, select
 
     from cdppe.core.settings import get_settings
     from cdppe.domain.deadlines import compute_deadlines
@@ -43,7 +42,7 @@ def preview(contract: str, as_of: AsOf = None) -> None:
     from cdppe.services.reminders.sync import snapshot_for
     from cdppe.store.contracts import ContractNotFoundError, find_contract
     from cdppe.store.db import session_scope
-    from models import Exercice
+    from cdppe.store.plan import contract_exercices
 
     day = _day(as_of)
     try:
@@ -51,8 +50,7 @@ def preview(contract: str, as_of: AsOf = None) -> None:
             found = find_contract(session, contract)
             assert found.id is not None
             deadlines = []
-            for ex in session.exec(select(Exercice).where(Exercice.contract_id == found.id)
-                                   .order_by(col(Exercice.year))):
+            for ex in contract_exercices(session, contract_id=found.id):
                 assert ex.id is not None
                 for spec in compute_deadlines(snapshot_for(session, ex, found)):
                     deadlines.append((DeadlineInfo.from_spec(
@@ -105,11 +103,9 @@ def outbox(status: Annotated[str | None, typer.Option(
         help="pending, sent ou failed")] = None,
            limit: Annotated[int, typer.Option(help="Nombre de lignes")] = 50) -> None:
     """Liste la file des courriels : en attente, envoyés, en échec (avec le motif)."""
-    from sqlalchemy import func
-    from sqlmodel import col, select
 
     from cdppe.store.db import session_scope
-    from models import OutboxEmail
+    from cdppe.store.outbox import latest_outbox_rows, outbox_counts
     from models.enums import OutboxStatus
 
     labels = {OutboxStatus.PENDING: "en attente", OutboxStatus.SENT: "envoyé",
@@ -123,13 +119,8 @@ def outbox(status: Annotated[str | None, typer.Option(
                       highlight=False)
             raise typer.Exit(2) from exc
     with session_scope() as session:
-        counts = dict(session.exec(select(OutboxEmail.status, func.count())
-                                   .group_by(col(OutboxEmail.status))).all())
-        query = select(OutboxEmail).order_by(col(OutboxEmail.created_at).desc(),
-                                             col(OutboxEmail.id).desc()).limit(limit)
-        if wanted is not None:
-            query = query.where(OutboxEmail.status == wanted)
-        rows = session.exec(query).all()
+        counts = outbox_counts(session)
+        rows = latest_outbox_rows(session, limit=limit, status=wanted)
     console.print(", ".join(f"{labels[s]} : {counts.get(s, 0)}" for s in OutboxStatus),
                   highlight=False)
     table = Table("Id", "État", "Type", "Destinataire", "Objet", "Essais", "Prochain essai",

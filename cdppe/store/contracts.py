@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -151,3 +152,9 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
         report_recorded=report is not None,
         amendment_decided=Phase.AMENDMENT in states and "avenant_needed" in states[Phase.AMENDMENT].data,
     )
+
+
+def every_exercice(session: Session) -> Sequence[tuple[Exercice, Contract]]:
+    """Every exercice with its contract, by contract key then year."""
+    query = select(Exercice, Contract).join(Contract, col(Contract.id) == col(Exercice.contract_id))
+    return session.exec(query.order_by(col(Contract.key), col(Exercice.year))).all()

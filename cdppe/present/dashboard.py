@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, format_eur
@@ -33,16 +33,17 @@ from cdppe.domain.cycle import ExerciceSnapshot
 from cdppe.domain.deadlines import compute_deadlines
 from cdppe.domain.plan import attainment
 from cdppe.store.contracts import exercice_snapshot
-from models import (
-    Contract,
-    Departement,
-    Exercice,
-    Indicator,
-    IndicatorValue,
-    Objective,
-    Payment,
-    PhaseState,
+from cdppe.store.national import (
+    contract_phase_states,
+    contracts_by_key,
+    departement_names,
+    exercices_by_departement,
+    indicator_values_by_key,
+    indicators_by_code,
+    mandatory_objectives,
+    paid_by_exercice,
 )
+from cdppe.store.plan import contract_exercices
 from models.enums import FundingSource, Phase, PhaseStatus
 
 DASHBOARD_KEY = "cdppe-tableau-de-bord-national"
@@ -142,19 +143,11 @@ def _waiting_on(snap: ExerciceSnapshot, phase: Phase | None) -> str:
 
 def exercice_rows(session: Session, as_of: date) -> list[ExerciceRow]:
     """One row per exercice of every contract, by Département, contract and year."""
-    names = {d.code: d.name for d in session.exec(select(Departement))}
-    pairs = session.exec(select(Exercice, Contract).join(
-        Contract, col(Contract.id) == col(Exercice.contract_id)).order_by(
-        col(Contract.departement_code), col(Contract.key), col(Exercice.year))).all()
+    names = departement_names(session)
+    pairs = exercices_by_departement(session)
     ex_ids = [e.id for e, _ in pairs]
-    states: dict[int, dict[Phase, PhaseState]] = {}
-    for s in session.exec(select(PhaseState).where(col(PhaseState.exercice_id).in_(ex_ids),
-                                                   PhaseState.avenant_number == 0)):
-        states.setdefault(s.exercice_id, {})[s.phase] = s
-    paid: dict[int, dict[FundingSource, Decimal]] = {}
-    for p in session.exec(select(Payment).where(col(Payment.exercice_id).in_(ex_ids))):
-        bucket = paid.setdefault(p.exercice_id, {})
-        bucket[p.source] = bucket.get(p.source, ZERO) + p.notified_amount
+    states = contract_phase_states(session, exercice_ids=ex_ids)
+    paid = paid_by_exercice(session, exercice_ids=ex_ids)
     rows = []
     for ex, contract in pairs:
         assert ex.id is not None
@@ -195,22 +188,17 @@ def exercice_rows(session: Session, as_of: date) -> list[ExerciceRow]:
 
 def objective_rows(session: Session) -> list[ObjectiveRow]:
     """Targets vs achieved per mandatory objective, across Départements and exercices."""
-    names = {d.code: d.name for d in session.exec(select(Departement))}
+    names = departement_names(session)
     rows: list[ObjectiveRow] = []
-    for contract in session.exec(select(Contract).order_by(col(Contract.key))):
+    for contract in contracts_by_key(session):
         try:
             catalogue = load_catalogue(contract.generation)
         except UnknownGenerationError:
             catalogue = None
-        years = [e.year for e in session.exec(select(Exercice).where(
-            Exercice.contract_id == contract.id).order_by(col(Exercice.year)))]
-        indicators = session.exec(select(Indicator).where(Indicator.contract_id == contract.id)
-                                  .order_by(col(Indicator.code))).all()
-        all_values = session.exec(select(IndicatorValue).where(
-            col(IndicatorValue.indicator_id).in_([i.id for i in indicators]))).all()
-        values = {(v.indicator_id, v.year): v for v in all_values}
-        for obj in session.exec(select(Objective).where(Objective.contract_id == contract.id,
-                                                        col(Objective.mandatory).is_(True))):
+        years = [e.year for e in contract_exercices(session, contract_id=contract.id)]
+        indicators = indicators_by_code(session, contract_id=contract.id)
+        values = indicator_values_by_key(session, indicator_ids=[i.id for i in indicators])
+        for obj in mandatory_objectives(session, contract_id=contract.id):
             entry = catalogue.get(obj.number) if catalogue else None
             title = obj.title or (entry.title if entry else "")
             own = [i for i in indicators if i.objective_number == obj.number]

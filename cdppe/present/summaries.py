@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, format_eur
@@ -14,9 +14,12 @@ from cdppe.domain.cycle import phases_done
 from cdppe.domain.deadlines import compute_deadlines
 from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.present.links import document_link
+from cdppe.store.amendments import fiches_by_number
 from cdppe.store.contracts import exercice_snapshot
-from cdppe.store.workflow import get_phase_state
-from models import Contract, Exercice, FicheAction, GeneratedDocument, MoneyLine, PhaseState
+from cdppe.store.documents import step_documents
+from cdppe.store.plan import exercice_money_lines
+from cdppe.store.workflow import get_phase_state, phase_states
+from models import Contract, Exercice, MoneyLine
 from models.enums import PHASE_ORDER, Payer, Phase, PhaseStatus
 
 
@@ -60,9 +63,7 @@ def phase_markdown(session: Session, contract: Contract, exercice: Exercice, pha
         lines.append(f"**{d.label}** : {format_date_fr(d.due_date)} — {_md_escape(d.rule_text)}")
     else:
         lines.append("_Aucune échéance à venir._")
-    docs = session.exec(select(GeneratedDocument).where(
-        GeneratedDocument.exercice_id == exercice.id, GeneratedDocument.step == phase.value,
-        GeneratedDocument.avenant_number == avenant).order_by(col(GeneratedDocument.id))).all()
+    docs = step_documents(session, exercice_id=exercice.id, step=phase, avenant=avenant)
     lines += ["", "## Documents", ""]
     if not docs:
         lines.append("_Aucun document pour cette étape._")
@@ -75,9 +76,9 @@ def phase_markdown(session: Session, contract: Contract, exercice: Exercice, pha
 
 def plan_action_table(session: Session, contract: Contract, exercice: Exercice) -> list[dict[str, Any]]:
     """The plan d'action: objective × fiche × source × Département / État / total."""
-    fiches = sorted(session.exec(select(FicheAction).where(FicheAction.contract_id == contract.id)).all(),
+    fiches = sorted(fiches_by_number(session, contract_id=contract.id).values(),
                     key=lambda f: parse_fiche_number(f.number))
-    lines = session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice.id)).all()
+    lines = exercice_money_lines(session, exercice_id=exercice.id)
     by_fiche: dict[int | None, list[MoneyLine]] = defaultdict(list)
     for line in lines:
         by_fiche[line.fiche_id].append(line)
@@ -100,8 +101,7 @@ def plan_action_table(session: Session, contract: Contract, exercice: Exercice) 
 
 
 def exercice_progress(session: Session, exercice_id: int) -> tuple[float, str]:
-    states = {s.phase: s for s in session.exec(select(PhaseState).where(
-        PhaseState.exercice_id == exercice_id, PhaseState.avenant_number == 0))}
+    states = phase_states(session, exercice_id=exercice_id)
     done = phases_done({p: s.status for p, s in states.items()})
     waiting = next((s.waiting_reason for p in PHASE_ORDER if (s := states.get(p))
                     and s.status is PhaseStatus.WAITING), None)

@@ -18,6 +18,7 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func
@@ -147,3 +148,11 @@ def list_documents(session: Session, contract_id: int) -> list[GeneratedDocument
         GeneratedDocument.contract_id == contract_id).order_by(
         col(GeneratedDocument.exercice_id), col(GeneratedDocument.avenant_number),
         col(GeneratedDocument.kind), col(GeneratedDocument.version), col(GeneratedDocument.fmt))))
+
+
+def step_documents(session: Session, *, exercice_id: int | None, step: Phase, avenant: int = 0,
+                   ) -> Sequence[GeneratedDocument]:
+    """The documents of one step (every version and format), oldest first."""
+    return session.exec(select(GeneratedDocument).where(
+        GeneratedDocument.exercice_id == exercice_id, GeneratedDocument.step == step.value,
+        GeneratedDocument.avenant_number == avenant).order_by(col(GeneratedDocument.id))).all()

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cdppe.core.dates import utcnow
 from cdppe.core.settings import Settings, get_settings
@@ -31,8 +30,15 @@ from cdppe.domain.reminder_policy import (
 )
 from cdppe.present.reminder_emails import new_message_id, render_reminder
 from cdppe.store.db import session_scope
-from models import Contract, Deadline, Exercice, OutboxEmail, PartyMember, PhaseState
-from models.enums import DeadlineStatus, Phase, PhaseStatus
+from cdppe.store.reminders import (
+    contract_runs,
+    contracts_with_ids,
+    existing_outbox_keys,
+    members_of,
+    open_deadline_rows,
+)
+from models import OutboxEmail
+from models.enums import Phase, PhaseStatus
 
 # The phase whose flow run a reminder links to (the form where the step is recorded).
 KIND_PHASE: dict[str, Phase] = {
@@ -95,22 +101,17 @@ def load_contexts(session: Session, contract_ids: Iterable[int]) -> dict[int, Co
     if not ids:
         return {}
     members: dict[int, list[Member]] = {i: [] for i in ids}
-    for m in session.exec(select(PartyMember).where(col(PartyMember.contract_id).in_(ids))
-                          .order_by(col(PartyMember.id))):
+    for m in members_of(session, contract_ids=ids):
         members[m.contract_id].append(Member(m.party.value, m.name, m.email, m.is_signatory))
     runs: dict[int, dict[tuple[int, Phase], str]] = {i: {} for i in ids}
-    query = (select(PhaseState, Exercice.contract_id)
-             .join(Exercice, col(Exercice.id) == col(PhaseState.exercice_id))
-             .where(col(Exercice.contract_id).in_(ids), PhaseState.avenant_number == 0,
-                    col(PhaseState.flow_run_id).is_not(None)))
     waiting: dict[int, dict[int, str]] = {i: {} for i in ids}
-    for state, contract_id in session.exec(query):
+    for state, contract_id in contract_runs(session, contract_ids=ids):
         assert state.flow_run_id is not None
         runs[contract_id][(state.exercice_id, state.phase)] = state.flow_run_id
         if state.status is PhaseStatus.WAITING:
             waiting[contract_id][state.exercice_id] = state.flow_run_id
     out = {}
-    for contract in session.exec(select(Contract).where(col(Contract.id).in_(ids))):
+    for contract in contracts_with_ids(session, contract_ids=ids):
         assert contract.id is not None
         out[contract.id] = ContractContext(
             contract.id, contract.key, contract.title, contract.departement_code,
@@ -122,17 +123,8 @@ def load_contexts(session: Session, contract_ids: Iterable[int]) -> dict[int, Co
 def open_deadlines(session: Session, contract_id: int | None = None,
                    ) -> list[tuple[DeadlineInfo, int]]:
     """Open deadlines with their exercice id (all contracts, or one)."""
-    # columns only: loading whole contracts would parse their source document once per deadline
-    query = (sa_select(Deadline, col(Exercice.id), col(Exercice.year), col(Contract.id), col(Contract.key),
-                       col(Contract.departement_code))
-             .join(Exercice, col(Exercice.id) == col(Deadline.exercice_id))
-             .join(Contract, col(Contract.id) == col(Exercice.contract_id))
-             .where(col(Deadline.status) == DeadlineStatus.OPEN)
-             .order_by(col(Deadline.due_date), col(Deadline.id)))
-    if contract_id is not None:
-        query = query.where(col(Contract.id) == contract_id)
     out = []
-    for dl, ex_id, year, cid, key, code in session.execute(query).all():
+    for dl, ex_id, year, cid, key, code in open_deadline_rows(session, contract_id=contract_id):
         assert ex_id is not None
         out.append((DeadlineInfo(dl.key, dl.kind, dl.label, dl.due_date, dl.legal_date, dl.rule,
                                  dl.source, dl.recipient_role, key, code, year, dl.id, cid), ex_id))
@@ -185,11 +177,7 @@ def enqueue(session: Session, row: OutboxEmail) -> bool:
 
 
 def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = list(keys[i:i + 500])
-        found.update(session.exec(select(OutboxEmail.key).where(col(OutboxEmail.key).in_(chunk))))
-    return found
+    return existing_outbox_keys(session, keys=keys)
 
 
 def queue_due_reminders(engine: Engine, as_of: date, *, settings: Settings | None = None,

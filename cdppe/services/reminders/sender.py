@@ -25,10 +25,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 import aiosmtplib
-from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col, select
 
 from cdppe.core.dates import utcnow
 from cdppe.core.settings import Settings, get_settings
@@ -37,7 +34,17 @@ from cdppe.present.reminder_emails import build_message, new_message_id, render_
 from cdppe.services.reminders.outbox import flow_run_link
 from cdppe.store.audit import record_email_event
 from cdppe.store.db import session_scope
-from models import Contract, OutboxEmail, PartyMember
+from cdppe.store.reminders import (
+    claim_outbox_row,
+    contract_ids_of_outbox,
+    contracts_with_ids,
+    mark_outbox_sent,
+    members_newest_first,
+    outbox_key_taken,
+    pending_outbox_ids,
+    tried_pending_before,
+)
+from models import Contract, OutboxEmail
 from models.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -96,30 +103,16 @@ async def smtp_password(settings: Settings) -> str | None:
     return None
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(col(OutboxEmail.next_attempt_at).is_(None), col(OutboxEmail.next_attempt_at) <= now)
-
-
 def pending_ids(engine: Engine, now: datetime, limit: int) -> list[int]:
     with session_scope(engine) as session:
-        rows = session.exec(select(OutboxEmail.id)
-                            .where(OutboxEmail.status == OutboxStatus.PENDING, _due(now))
-                            .order_by(col(OutboxEmail.created_at), col(OutboxEmail.id))
-                            .limit(limit)).all()
-    return [r for r in rows if r is not None]
+        return pending_outbox_ids(session, now=now, limit=limit)
 
 
 def _claim(engine: Engine, row_id: int, now: datetime, settings: Settings) -> OutboxEmail | None:
     """Take the row for this sender (lease + one more attempt), or None if another has it."""
     lease = now + timedelta(seconds=settings.outbox_lease_seconds)
     with session_scope(engine) as session:
-        claimed = session.exec(
-            update(OutboxEmail)
-            .where(col(OutboxEmail.id) == row_id, col(OutboxEmail.status) == OutboxStatus.PENDING,
-                   _due(now))
-            .values(next_attempt_at=lease, attempts=col(OutboxEmail.attempts) + 1)
-        ).rowcount
-        if claimed != 1:
+        if not claim_outbox_row(session, row_id=row_id, now=now, lease_until=lease):
             return None
         return session.get(OutboxEmail, row_id)
 
@@ -140,10 +133,8 @@ def _defer(engine: Engine, row_id: int, now: datetime, reason: str, settings: Se
 
 
 def _mark_sent(engine: Engine, row_id: int, now: datetime) -> None:
-    # last_error is kept: it tells why a sent e-mail went out late
     with session_scope(engine) as session:
-        session.exec(update(OutboxEmail).where(col(OutboxEmail.id) == row_id)
-                     .values(status=OutboxStatus.SENT, sent_at=now, next_attempt_at=None))
+        mark_outbox_sent(session, row_id=row_id, now=now)
         record_email_event(session, row_id, sent=True)
 
 
@@ -165,7 +156,7 @@ def _fail(engine: Engine, row_id: int, now: datetime, reason: str, settings: Set
                                 coordinator=coordinator, link=flow_run_link(settings.ui_url, None))
         # one alert per undeliverable address and day, however many of its messages failed
         key = outbox_key("alert", str(row.contract_id), row.recipient.lower(), now.date().isoformat())
-        if session.exec(select(OutboxEmail.id).where(OutboxEmail.key == key)).first() is not None:
+        if outbox_key_taken(session, key=key):
             return False
         session.add(OutboxEmail(
             key=key, contract_id=row.contract_id, deadline_id=row.deadline_id, kind="alert",
@@ -186,18 +177,14 @@ class Names:
     def load(cls, engine: Engine, ids: list[int]) -> Names:
         names = cls()
         with session_scope(engine) as session:
-            contract_ids = {c for c in session.exec(select(OutboxEmail.contract_id).where(
-                col(OutboxEmail.id).in_(ids))).all() if c is not None}
+            contract_ids = contract_ids_of_outbox(session, ids=ids)
             if not contract_ids:
                 return names
-            for contract in session.exec(select(Contract).where(
-                    col(Contract.id).in_(contract_ids))):
+            for contract in contracts_with_ids(session, contract_ids=list(contract_ids)):
                 assert contract.id is not None
                 names.coordinators[contract.id] = Recipient(
                     contract.coordinator_name, contract.coordinator_email, "coordinator")
-            for member in session.exec(select(PartyMember).where(
-                    col(PartyMember.contract_id).in_(contract_ids)).order_by(
-                    col(PartyMember.id).desc())):
+            for member in members_newest_first(session, contract_ids=contract_ids):
                 names.members[(member.contract_id, member.email.lower())] = member.name
         return names
 
@@ -346,10 +333,7 @@ def stuck_messages(engine: Engine, now: datetime, settings: Settings) -> list[tu
     """
     limit = now - timedelta(seconds=settings.outbox_lease_seconds)
     with session_scope(engine) as session:
-        rows = session.exec(select(OutboxEmail.id, OutboxEmail.next_attempt_at).where(
-            OutboxEmail.status == OutboxStatus.PENDING, col(OutboxEmail.attempts) >= 1,
-            col(OutboxEmail.next_attempt_at) <= limit)).all()
-    return [(row_id, since) for row_id, since in rows if row_id is not None and since is not None]
+        return tried_pending_before(session, limit=limit)
 
 
 async def smtp_answers(settings: Settings) -> str:

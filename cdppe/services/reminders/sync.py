@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cdppe.core.dates import utcnow
 from cdppe.domain.cycle import ExerciceSnapshot, step_recorded
 from cdppe.domain.deadlines import DeadlineSpec, compute_deadlines, escalates
 from cdppe.store.contracts import exercice_snapshot
+from cdppe.store.reminders import deadline_by_key, exercice_deadlines, load_every_exercice
 from models import Contract, Deadline, Exercice
 from models.enums import DeadlineStatus
 
@@ -76,8 +76,7 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResul
     assert contract is not None
     snap = snapshot_for(session, exercice, contract)
     specs = {spec.key(contract.key, exercice.year): spec for spec in compute_deadlines(snap)}
-    rows = {row.key: row for row in session.exec(
-        select(Deadline).where(Deadline.exercice_id == exercice_id))}
+    rows = exercice_deadlines(session, exercice_id=exercice_id)
     result = SyncResult()
     for key, spec in specs.items():
         status = DeadlineStatus.OPEN
@@ -93,7 +92,7 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResul
                 with session.begin_nested():
                     session.add(row)
             except IntegrityError:  # a concurrent sync inserted it first
-                winner = session.exec(select(Deadline).where(Deadline.key == key)).one()
+                winner = deadline_by_key(session, key=key)
                 _apply(winner, spec, status)
                 session.add(winner)
                 result.updated += 1
@@ -122,10 +121,7 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResul
 def sync_all_deadlines(session: Session, as_of: date) -> SyncResult:
     """``sync_deadlines`` for every exercice of every contract; the caller commits."""
     total = SyncResult()
-    # one query each for the exercices and their contracts (without the source document, a
-    # large JSON): ``sync_deadlines`` then finds them in the session instead of loading each
-    list(session.exec(select(Contract).options(defer(Contract.source_document))))  # type: ignore[arg-type]
-    exercices = session.exec(select(Exercice).order_by(col(Exercice.id))).all()
+    exercices = load_every_exercice(session)  # and their contracts: one query each
     for exercice in exercices:
         assert exercice.id is not None
         total += sync_deadlines(session, exercice.id, as_of)

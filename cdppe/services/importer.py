@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from cdppe.core.money import format_eur, to_money
 from cdppe.domain.calendar_rules import report_due_date
@@ -29,8 +29,21 @@ from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.domain.rules import RuleViolationError, Violation
 from cdppe.services.consolidation import opening_record
 from cdppe.services.contract_io import contract_fingerprint
+from cdppe.store.amendments import fiches_by_number
+from cdppe.store.exercices import exercices_by_year
+from cdppe.store.imports import (
+    contract_by_key,
+    delete_fiche,
+    executions_by_exercice,
+    fiche_lines,
+    indicator_value_rows,
+    indicators_by_code,
+    objectives_by_number,
+    replace_party_members,
+    signed_exercices,
+)
+from cdppe.store.plan import exercice_amendments
 from models import (
-    Amendment,
     AuditEvent,
     Contract,
     Departement,
@@ -124,10 +137,7 @@ def _frozen_view(document: dict[str, Any], year: int) -> dict[str, Any]:
 
 
 def _check_signed_exercices(session: Session, contract: Contract, new_doc: dict[str, Any]) -> None:
-    signed = session.exec(
-        select(Exercice).where(Exercice.contract_id == contract.id,
-                               col(Exercice.effective_date).is_not(None))
-    ).all()
+    signed = signed_exercices(session, contract_id=contract.id)
     violations = []
     for ex in signed:
         if _frozen_view(contract.source_document, ex.year) != _frozen_view(new_doc, ex.year):
@@ -154,7 +164,7 @@ def import_contract(session: Session, cf: ContractFile, actor: str, *,
     """
     fingerprint = contract_fingerprint(cf)
     document = cf.model_dump(mode="json")
-    contract = session.exec(select(Contract).where(Contract.key == cf.key)).first()
+    contract = contract_by_key(session, key=cf.key)
     if contract is not None and contract.source_sha256 == fingerprint:
         assert contract.id is not None
         return ImportResult(contract.id, contract.key, "unchanged")
@@ -209,16 +219,15 @@ def _write_contract(session: Session, cf: ContractFile, contract: Contract | Non
 
 
 def _plan(session: Session, cid: int, old: dict[str, Any] | None, force: bool) -> _Plan:
-    exercices = session.exec(select(Exercice).where(Exercice.contract_id == cid)).all()
-    amendments = {a.id: a for a in session.exec(select(Amendment).where(
-        col(Amendment.exercice_id).in_([e.id for e in exercices])))}
+    exercices = list(exercices_by_year(session, contract_id=cid).values())
+    amendments = {a.id: a for e in exercices for a in exercice_amendments(session, exercice_id=e.id)}
     opened = {e.year for e in exercices if e.id is not None and opening_record(session, e.id)}
     return _Plan(cid, old, force, {i: (a.number, a.status, a.exercice_id)
                                    for i, a in amendments.items() if i is not None}, opened)
 
 
 def _write_parties(session: Session, cf: ContractFile, cid: int) -> None:
-    session.exec(delete(PartyMember).where(col(PartyMember.contract_id) == cid))
+    replace_party_members(session, contract_id=cid)
     for role in (SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT):
         party = getattr(cf.parties, role.value)
         session.add(PartyMember(contract_id=cid, party=role, organisation=party.organisation,
@@ -235,9 +244,7 @@ def _write_parties(session: Session, cf: ContractFile, cid: int) -> None:
 
 
 def _write_exercices(session: Session, cf: ContractFile, plan: _Plan) -> dict[int, Exercice]:
-    exercices: dict[int, Exercice] = {
-        e.year: e for e in session.exec(select(Exercice).where(Exercice.contract_id == plan.cid)).all()
-    }
+    exercices = exercices_by_year(session, contract_id=plan.cid)
     for ex_in in cf.exercices:
         ex = exercices.get(ex_in.year)
         if ex is None:
@@ -300,7 +307,7 @@ def _update_envelope(plan: _Plan, ex: Exercice, env: EnvelopeIn) -> None:
 
 
 def _write_objectives(session: Session, cf: ContractFile, cid: int) -> None:
-    objectives = {o.number: o for o in session.exec(select(Objective).where(Objective.contract_id == cid))}
+    objectives = objectives_by_number(session, contract_id=cid)
     for obj_in in cf.objectives:
         obj = objectives.pop(obj_in.number, None) or Objective(contract_id=cid, number=obj_in.number)
         obj.mandatory, obj.title = obj_in.mandatory, obj_in.title
@@ -326,8 +333,7 @@ def _amendment_ids(lines: list[MoneyLine]) -> set[int]:
 
 
 def _write_fiches(session: Session, cf: ContractFile, plan: _Plan, exercices: dict[int, Exercice]) -> None:
-    fiches = {f.number: f for f in session.exec(
-        select(FicheAction).where(FicheAction.contract_id == plan.cid))}
+    fiches = fiches_by_number(session, contract_id=plan.cid)
     old_fiches = plan.old_fiches()
     years = {e.id: y for y, e in exercices.items()}
     for fiche_in in cf.fiches:
@@ -339,7 +345,7 @@ def _write_fiches(session: Session, cf: ContractFile, plan: _Plan, exercices: di
         elif fiche_in.number in old_fiches or not _fiche_differs(fiche, fiche_in):
             _set_fiche_fields(fiche, fiche_in)
         else:
-            lines = list(session.exec(select(MoneyLine).where(MoneyLine.fiche_id == fiche.id)))
+            lines = fiche_lines(session, fiche_id=fiche.id)
             origin = f"ajoutée par {plan.avenant_label(_amendment_ids(lines))}"
             change = Change(f"fiche {fiche.number}", origin,
                             "intitulé, objectifs ou textes remplacés par ceux du fichier")
@@ -359,8 +365,7 @@ def _write_money(session: Session, plan: _Plan, fiche: FicheAction, fiche_in: Fi
                  years: dict[int | None, int]) -> None:
     """Replace the file's own lines; lines of an avenant and of an opening stay."""
     stored: dict[int, list[MoneyLine]] = defaultdict(list)
-    for line in session.exec(select(MoneyLine).where(MoneyLine.fiche_id == fiche.id,
-                                                     col(MoneyLine.amendment_id).is_(None))):
+    for line in fiche_lines(session, fiche_id=fiche.id, without_avenant=True):
         stored[years[line.exercice_id]].append(line)
     new: dict[int, list[MoneyLineIn]] = defaultdict(list)
     for line_in in fiche_in.money:
@@ -400,8 +405,7 @@ def _same_money(stored: list[MoneyLine], new: list[MoneyLineIn]) -> bool:
 
 def _write_executions(session: Session, fiche: FicheAction, fiche_in: FicheIn,
                       exercices: dict[int, Exercice]) -> None:
-    executions = {e.exercice_id: e for e in session.exec(
-        select(FicheExecution).where(FicheExecution.fiche_id == fiche.id))}
+    executions = executions_by_exercice(session, fiche_id=fiche.id)
     for exe_in in fiche_in.execution:
         ex_id = exercices[exe_in.exercice].id
         assert ex_id is not None and fiche.id is not None
@@ -415,7 +419,7 @@ def _write_executions(session: Session, fiche: FicheAction, fiche_in: FicheIn,
 def _remove_stale_fiche(session: Session, plan: _Plan, fiche: FicheAction, old_fiche: dict[str, Any],
                         years: dict[int | None, int]) -> None:
     """A fiche the file removed: gone with its lines, unless an avenant or an opening added some."""
-    lines = list(session.exec(select(MoneyLine).where(MoneyLine.fiche_id == fiche.id)))
+    lines = fiche_lines(session, fiche_id=fiche.id)
     avenants = _amendment_ids(lines)
     old_years = {m["exercice"] for m in old_fiche.get("money", [])}
     opened = sorted({years[m.exercice_id] for m in lines
@@ -435,9 +439,7 @@ def _remove_stale_fiche(session: Session, plan: _Plan, fiche: FicheAction, old_f
                         + ", ".join(map(str, opened)), "retirée du fichier : serait supprimée")
         if not plan.conflict(change):
             return
-    session.exec(delete(MoneyLine).where(col(MoneyLine.fiche_id) == fiche.id))
-    session.exec(delete(FicheExecution).where(col(FicheExecution.fiche_id) == fiche.id))
-    session.delete(fiche)
+    delete_fiche(session, fiche)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -450,7 +452,7 @@ def _is_file_value(val: IndicatorValue, old: dict[str, Any] | None) -> bool:
 
 
 def _write_indicators(session: Session, cf: ContractFile, plan: _Plan) -> None:
-    indicators = {i.code: i for i in session.exec(select(Indicator).where(Indicator.contract_id == plan.cid))}
+    indicators = indicators_by_code(session, contract_id=plan.cid)
     for ind_in in cf.indicators:
         ind = indicators.pop(ind_in.code, None) or Indicator(contract_id=plan.cid, code=ind_in.code,
                                                              label=ind_in.label)
@@ -464,7 +466,7 @@ def _write_indicators(session: Session, cf: ContractFile, plan: _Plan) -> None:
         old = plan.old_values(stale.code)
         if old is None:  # not the file's
             continue
-        values = list(session.exec(select(IndicatorValue).where(IndicatorValue.indicator_id == stale.id)))
+        values = indicator_value_rows(session, indicator_id=stale.id)
         foreign = [v for v in values if not _is_file_value(v, old.get(v.year))]
         if foreign and not plan.conflict(Change(
                 f"indicateur {stale.code}", _value_origin(plan, foreign[0].year),
@@ -482,8 +484,7 @@ def _value_origin(plan: _Plan, year: int) -> str:
 
 def _write_values(session: Session, plan: _Plan, ind: Indicator, ind_in: IndicatorIn) -> None:
     old = plan.old_values(ind.code) or {}
-    values = {v.year: v for v in session.exec(
-        select(IndicatorValue).where(IndicatorValue.indicator_id == ind.id))}
+    values = {v.year: v for v in indicator_value_rows(session, indicator_id=ind.id)}
     for val_in in ind_in.values:
         val = values.pop(val_in.year, None)
         if val is None:

@@ -43,8 +43,8 @@ def child(size: int, mode: str, out: Path, year: int, prefect_db: str | None) ->
     os.environ.setdefault("PREFECT_HOME", str(out / "prefect-home"))
     sys.path.insert(0, str(ROOT))
     from cdppe.simulation.runner import simulate
-    from cdppe.simulation.summary import summarize
     from cdppe.store.db import engine_for
+    from cdppe.store.simulation_summary import summarize
 
     result = simulate(size, year, out, seed=1, orchestrated=(mode == "flows"),
                       prefect_database_url=prefect_db)

@@ -75,6 +75,23 @@ def layer_graph() -> Counter[tuple[str, str]]:
     return graph
 
 
+STATEMENTS = frozenset({"select", "delete", "update", "insert"})
+STORE = "cdppe.store"
+
+
+def queries_outside_store() -> list[str]:
+    """``module:line name`` of each SQL statement builder imported outside the store layer."""
+    found = []
+    for module, path in source_files():
+        if layer_of(module) == STORE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("sqlmodel",
+                                                                                         "sqlalchemy"):
+                found += [f"{module}:{node.lineno} {a.name}" for a in node.names if a.name in STATEMENTS]
+    return found
+
+
 def function_lengths() -> list[tuple[int, str]]:
     """(lines, ``path:line name``) of every function, longest first."""
     rows = []
@@ -96,6 +113,10 @@ def main() -> None:
     print(f"Imports pointing up: {len(wrong)}")
     for found in wrong:
         print(f"  {found.module}:{found.line} imports {found.imported}")
+    queries = queries_outside_store()
+    print(f"SQL statements built outside cdppe/store: {len(queries)}")
+    for where in queries:
+        print(f"  {where}")
     lengths = function_lengths()
     print(f"Longest functions (limit {MAX_FUNCTION_LINES} lines):")
     for length, where in lengths[:int(sys.argv[1]) if len(sys.argv) > 1 else 5]:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from cdppe.simulation.runner import SimulationResult
-    from cdppe.simulation.summary import Summary as SimulationSummary
+    from cdppe.store.simulation_summary import Summary as SimulationSummary
 
 console = Console()
 err = Console(stderr=True)
@@ -36,7 +36,7 @@ def simulate_command(
         os.environ.setdefault(name, value)
     from cdppe.domain.rules import RuleViolationError
     from cdppe.simulation.runner import simulate
-    from cdppe.simulation.summary import summarize
+    from cdppe.store.simulation_summary import summarize
 
     if not 1 <= departments <= 101:
         err.print("[bold red]Erreur[/] : --departments entre 1 et 101.")

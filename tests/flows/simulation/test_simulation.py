@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from cdppe.core.settings import get_settings
 from cdppe.simulation.runner import SimulationResult, simulate
-from cdppe.simulation.summary import database_fingerprint, documents_fingerprint, summarize
 from cdppe.store.db import engine_for
+from cdppe.store.simulation_summary import database_fingerprint, documents_fingerprint, summarize
 
 pytestmark = pytest.mark.slow
 

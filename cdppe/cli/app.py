@@ -14,10 +14,16 @@ from rich.table import Table
 
 from cdppe.cli.documents import documents_app
 from cdppe.cli.errors import SafeGroup
-from cdppe.cli.exercices import register as register_exercices
-from cdppe.cli.exercices import show_as_amended
+from cdppe.cli.exercices import (
+    audit_command,
+    contract_consolidate,
+    exercice_app,
+    export_command,
+    show_as_amended,
+)
 from cdppe.cli.record import record_command, resume_command
-from cdppe.cli.reminders import register as register_reminders
+from cdppe.cli.reminders import mail_sink, outbox, reminders_app
+from cdppe.cli.simulate import simulate_command
 from cdppe.core import paths
 from cdppe.core.dates import format_date_fr, today_paris
 from cdppe.core.money import format_eur, to_money
@@ -38,15 +44,23 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Base de données.")
 contract_app = typer.Typer(no_args_is_help=True, help="Fichiers de contrat.")
+# The commands of the other cli modules, in the order `cdppe --help` lists them; each module
+# declares its sub-application's commands with that sub-application's decorator. The commands
+# of this module follow (their decorators below).
 app.add_typer(db_app, name="db")
 app.add_typer(contract_app, name="contract")
 app.add_typer(documents_app, name="documents")
-register_reminders(app)  # reminders preview|send, outbox, mail-sink
-register_exercices(app, contract_app)  # exercice open, export, audit, contract consolidate
+app.add_typer(reminders_app, name="reminders")  # preview, send
+app.command("outbox")(outbox)
+app.command("mail-sink")(mail_sink)
+app.add_typer(exercice_app, name="exercice")  # open
+app.command("export")(export_command)
+app.command("audit")(audit_command)
+contract_app.command("consolidate")(contract_consolidate)
 app.command("record", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     record_command)
 app.command("resume")(resume_command)
-app.command("simulate")(__import__("cdppe.cli.simulate", fromlist=["_"]).simulate_command)
+app.command("simulate")(simulate_command)
 
 console = Console()
 err = Console(stderr=True)

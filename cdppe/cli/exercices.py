@@ -187,8 +187,3 @@ def audit_command(
     console.print(table)
 
 
-def register(app: typer.Typer, contract_app: typer.Typer) -> None:
-    app.add_typer(exercice_app, name="exercice")
-    app.command("export")(export_command)
-    app.command("audit")(audit_command)
-    contract_app.command("consolidate")(contract_consolidate)

@@ -148,8 +148,3 @@ def mail_sink(host: Annotated[str | None, typer.Option(help="Adresse d'écoute")
     serve_forever(settings.mail_dir, host, port)
 
 
-def register(app: typer.Typer) -> None:
-    """Add these commands to the ``cdppe`` application."""
-    app.add_typer(reminders_app, name="reminders")
-    app.command("outbox")(outbox)
-    app.command("mail-sink")(mail_sink)

@@ -15,7 +15,7 @@ from flows.common import current_flow_run_id, finish_phase
 from models.amendment_request import AmendmentRequest
 from models.enums import Phase, PhaseStatus
 from tasks.amendments import apply_avenant, open_avenant
-from tasks.cycle import open_exercice, phase_status, resolve_exercice
+from tasks.cycle import load_exercice, phase_status, resolve_exercice
 from tasks.national import publish_consolidated
 
 
@@ -33,7 +33,7 @@ def amendment_run_name() -> str:
 @flow(name="amendment", flow_run_name=amendment_run_name)
 def amendment(request: AmendmentRequest) -> State[Any]:
     """Avenant : nouvelles enveloppes et leurs parts, fiches, fongibilité ; ouvre sa délibération."""
-    ref = open_exercice(request.contract, request.year, current_flow_run_id())
+    ref = load_exercice(request.contract, request.year, current_flow_run_id())
     opened = open_avenant(ref, request, current_flow_run_id())
     if isinstance(opened, list):  # the operator's request breaks rules: each one said, no traceback
         return Failed(name="Refusé", message="Avenant refusé :\n" + "\n".join(f"- {r}" for r in opened))
@@ -47,7 +47,7 @@ def amendment(request: AmendmentRequest) -> State[Any]:
 
 def apply_signed_avenant(contract: str, year: int, number: int) -> State[Any]:
     """The avenant's last phase: applied to the figures once signed, the consolidated contract refreshed."""
-    ref = open_exercice(contract, year, current_flow_run_id())
+    ref = load_exercice(contract, year, current_flow_run_id())
     if phase_status(ref, Phase.AMENDMENT, number) is not PhaseStatus.COMPLETED:
         apply_avenant(ref, number)
         finish_phase(ref, Phase.AMENDMENT, number)

@@ -30,7 +30,7 @@ from flows.odpe_review import odpe_review
 from flows.signature import signature
 from models.enums import Phase
 from tasks.artifacts import publish_progress
-from tasks.cycle import open_exercice, resolve_exercice
+from tasks.cycle import load_exercice, resolve_exercice
 
 # The phase flows, for callers that run a phase in-process (the simulation, benchmarks).
 PHASE_FLOWS: dict[Phase, Callable[..., State[Any]]] = {
@@ -67,6 +67,6 @@ def start_current_phase(contract: str, year: int) -> str:
 @flow(name="annual-cycle", flow_run_name=cycle_run_name)
 def annual_cycle(contract: str, year: int) -> State[Any]:
     """Lance ou reprend le cycle annuel d'un exercice : démarre le run de la phase où il en est."""
-    ref = open_exercice(contract, year, current_flow_run_id())
+    ref = load_exercice(contract, year, current_flow_run_id())
     publish_progress(ref)
     return Completed(message=start_current_phase(contract, year))

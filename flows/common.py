@@ -28,7 +28,7 @@ from models.answers import Answer
 from models.enums import Phase, PhaseStatus
 from models.forms import answer_from_form, form_model, form_values, with_initial_data
 from tasks.artifacts import publish_phase_artifacts, show_waiting
-from tasks.cycle import ExerciceRef, complete_phase, find_need, open_phase, record, resolve_exercice
+from tasks.cycle import ExerciceRef, close_phase, find_need, open_phase, record, resolve_exercice
 
 RECORD_ALIASES: dict[Phase, str] = {
     Phase.DIAGNOSIS: "diagnostic", Phase.DELIBERATION: "deliberation", Phase.SIGNATURE: "signature",
@@ -162,7 +162,7 @@ def start_next_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> str:
 
 def finish_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> None:
     """The documents and the completed mark (one transaction), then what the UI shows."""
-    complete_phase(ref, phase, current_flow_run_id(), avenant)
+    close_phase(ref, phase, current_flow_run_id(), avenant)
     publish_phase_artifacts(ref, phase, avenant)
 
 
@@ -181,7 +181,7 @@ def run_phase(phase: Phase, contract: str, year: int, avenant: int = 0) -> State
     completed_now = opened.status is not PhaseStatus.COMPLETED
     if completed_now:
         answer_loop(opened.ref, phase, avenant, opened.need)
-        complete_phase(opened.ref, phase, current_flow_run_id(), avenant)
+        close_phase(opened.ref, phase, current_flow_run_id(), avenant)
     # The next phase's run starts before this one publishes what the UI shows: its process
     # starts meanwhile, and the next form comes up sooner.
     message = start_next_phase(opened.ref, phase, avenant) if from_deployment() else \

@@ -81,7 +81,7 @@ def tag_flow_run(ref: ExerciceRef, flow_run_id: str | None) -> None:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def open_exercice(contract: str, year: int, flow_run_id: str | None) -> ExerciceRef:
+def load_exercice(contract: str, year: int, flow_run_id: str | None) -> ExerciceRef:
     """Load the exercice and tag the run for the UI filters (one task run for both)."""
     ref = resolve_exercice(contract, year)
     tag_flow_run(ref, flow_run_id)
@@ -154,7 +154,7 @@ def record(ref: ExerciceRef, phase: Phase, answer: Answer, avenant: int = 0,
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=retry_unless_refused)
-def complete_phase(ref: ExerciceRef, phase: Phase, flow_run_id: str | None, avenant: int = 0) -> date | None:
+def close_phase(ref: ExerciceRef, phase: Phase, flow_run_id: str | None, avenant: int = 0) -> date | None:
     """Generate the phase's documents and mark it completed, in one transaction."""
     with session_scope() as session:
         exercice = session.get(Exercice, ref.exercice_id)

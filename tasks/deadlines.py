@@ -8,7 +8,7 @@ from datetime import date
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from cdppe.services.reminders.sync import sync_all_deadlines, sync_deadlines
+from cdppe.services.reminders.sync import sync_all_deadlines
 from cdppe.store.db import session_scope
 
 
@@ -17,11 +17,3 @@ def sync_all_deadlines_task(as_of: date) -> dict[str, int]:
     """Recompute the deadlines of every exercice as of ``as_of``."""
     with session_scope() as session:
         return asdict(sync_all_deadlines(session, as_of))
-
-
-@task(name="recalculer-echeances-exercice", retries=2, retry_delay_seconds=5,
-      cache_policy=NO_CACHE)
-def sync_exercice_deadlines_task(exercice_id: int, as_of: date) -> dict[str, int]:
-    """Recompute the deadlines of one exercice (after a recorded step)."""
-    with session_scope() as session:
-        return asdict(sync_deadlines(session, exercice_id, as_of))

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from cdppe.core.settings import get_settings
 from models import Deadline
-from tasks.deadlines import sync_all_deadlines_task, sync_exercice_deadlines_task
+from tasks.deadlines import sync_all_deadlines_task
 from tests.db.cdppe.reminders.test_year_simulation import import_saone
 
 
@@ -18,7 +18,8 @@ def test_sync_task_functions(cli_db: str, engine: Engine, monkeypatch: pytest.Mo
     get_settings.cache_clear()
     with Session(engine) as session:
         exercice_id = import_saone(session)
-    one = sync_exercice_deadlines_task.fn(exercice_id, date(2024, 10, 1))
+    assert exercice_id
+    one = sync_all_deadlines_task.fn(date(2024, 10, 1))
     assert one["created"] > 0 and one["open"] == one["created"]
     assert sync_all_deadlines_task.fn(date(2024, 10, 1))["created"] == 0
     with Session(engine) as session:

@@ -13,7 +13,6 @@ from cdppe.present.documents import DocumentError
 from cdppe.present.documents.pdf import soffice_path
 from models import GeneratedDocument, PhaseState
 from models.enums import Phase, PhaseStatus
-from tasks.documents import generate_documents
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx
 from tests.db.cdppe.documents.factories_documents import reported_contract
 
@@ -79,31 +78,19 @@ def test_cli_pdf_where_libreoffice_is_installed(cli_db: str, import_cf: Importer
         assert pdf.exit_code == 0, pdf.output
 
 
-def test_task_generates_in_its_own_transaction(cli_db: str, import_cf: Importer,
-                                               session: Session) -> None:
-    cid, ex = import_cf(reported_contract())
-    docs = generate_documents.fn(cid, ex[2024], "diagnosis", ("html", "docx"), 0)
-    assert [(d.kind, d.fmt, d.version) for d in docs] == [
-        ("fiches_action", "html", 1), ("fiches_action", "docx", 1),
-        ("plan_action", "html", 1), ("plan_action", "docx", 1)]
-    assert len(session.exec(select(GeneratedDocument)).all()) == 4  # committed
-    assert all(Path(d.path).exists() for d in docs)
-    assert generate_documents.retries == 2
-
-
 def test_complete_phase_writes_documents_and_mark_together_or_nothing(
         cli_db: str, import_cf: Importer, session: Session) -> None:
-    from tasks.cycle import complete_phase, resolve_exercice
+    from tasks.cycle import close_phase, resolve_exercice
 
     cid, ex = import_cf(reported_contract())
     ref = resolve_exercice("71-2024", 2024)
     with pytest.raises(DocumentError, match="avenant n° 2 absent"):
-        complete_phase.fn(ref, Phase.DELIBERATION, None, 2)
+        close_phase.fn(ref, Phase.DELIBERATION, None, 2)
     assert session.exec(select(GeneratedDocument)).all() == []
     assert session.exec(select(PhaseState).where(PhaseState.exercice_id == ex[2024],
                                                  PhaseState.avenant_number == 2)).all() == []
 
-    complete_phase.fn(ref, Phase.DELIBERATION, None, 0)
+    close_phase.fn(ref, Phase.DELIBERATION, None, 0)
     docs = session.exec(select(GeneratedDocument)).all()
     assert sorted({d.kind for d in docs}) == ["convocation", "projet_deliberation"]
     state = session.exec(select(PhaseState).where(PhaseState.exercice_id == ex[2024],

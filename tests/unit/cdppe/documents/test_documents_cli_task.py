@@ -6,12 +6,13 @@ from prefect.client.schemas.objects import State, StateType
 
 from cdppe.present.documents import DocumentError
 from models.enums import Phase
-from tasks.documents import generate_documents, retry_unless_refused
+from tasks.cycle import close_phase
+from tasks.documents import retry_unless_refused
 
 
 def test_task_retries_transient_failures_only() -> None:
     refused = State(type=StateType.FAILED, data=DocumentError("avenant n° 2 absent"))
     transient = State(type=StateType.FAILED, data=OSError("disque plein"))
-    assert retry_unless_refused(generate_documents, None, refused) is False  # type: ignore[arg-type]
-    assert retry_unless_refused(generate_documents, None, transient) is True  # type: ignore[arg-type]
+    assert retry_unless_refused(close_phase, None, refused) is False  # type: ignore[arg-type]
+    assert retry_unless_refused(close_phase, None, transient) is True  # type: ignore[arg-type]
     assert Phase("execution_report") is Phase.EXECUTION_REPORT

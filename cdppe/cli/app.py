@@ -27,12 +27,9 @@ from cdppe.cli.simulate import simulate_command
 from cdppe.core import paths
 from cdppe.core.dates import format_date_fr, today_paris
 from cdppe.core.money import format_eur, to_money
-from cdppe.domain.deadlines import compute_deadlines
-from cdppe.domain.rules import RuleViolationError
-from cdppe.services.contract_io import read_contract_file
-from cdppe.store.contracts import ContractNotFoundError, contract_summary, exercice_snapshot, find_contract
 
 if TYPE_CHECKING:
+    from cdppe.domain.rules import RuleViolationError
     from cdppe.services.importer import ImportResult
     from models.contract_file import ContractFile
 
@@ -107,6 +104,9 @@ def db_upgrade() -> None:
 @contract_app.command("validate")
 def contract_validate(file: Path) -> None:
     """Vérifie un fichier de contrat sans rien écrire (code 2 s'il est refusé)."""
+    from cdppe.domain.rules import RuleViolationError
+    from cdppe.services.contract_io import read_contract_file
+
     try:
         cf = read_contract_file(file)
     except RuleViolationError as exc:
@@ -142,6 +142,8 @@ def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui impor
                         "--force", help="Remplace aussi ce que le fichier n'a pas créé (ouverture "
                                         "d'exercice) ; le contenu d'un avenant reste")] = False) -> None:
     """Valide puis importe un fichier de contrat, en une seule transaction."""
+    from cdppe.domain.rules import RuleViolationError
+    from cdppe.services.contract_io import read_contract_file
     from cdppe.services.importer import ImportConflictError
     from cdppe.store.db import upgrade
 
@@ -172,6 +174,7 @@ def contract_show(ref: str, as_json: Annotated[bool, typer.Option("--json")] = F
                       "--as-amended", help="Version consolidée : avenants signés appliqués, "
                                            "historique de chaque montant")] = False) -> None:
     """Affiche un contrat (id ou clé comme 71-2024)."""
+    from cdppe.store.contracts import ContractNotFoundError, contract_summary, find_contract
     from cdppe.store.db import session_scope
 
     if as_amended:
@@ -216,7 +219,8 @@ def contract_schema(out: Path | None = None) -> None:
 def deadlines(ref: str, as_of: Annotated[str | None, typer.Option("--as-of")] = None,
               year: int | None = None) -> None:
     """Liste les échéances à venir d'un contrat, avec leur règle."""
-
+    from cdppe.domain.deadlines import compute_deadlines
+    from cdppe.store.contracts import ContractNotFoundError, exercice_snapshot, find_contract
     from cdppe.store.db import session_scope
 
     when = date.fromisoformat(as_of) if as_of else today_paris()
@@ -263,6 +267,8 @@ def doctor() -> None:
 
 
 def load_examples() -> None:
+    from cdppe.domain.rules import RuleViolationError
+    from cdppe.services.contract_io import read_contract_file
     from cdppe.services.importer import import_contract
     from cdppe.store.db import session_scope, upgrade
 

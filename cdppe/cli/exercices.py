@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.table import Table
 
 exercice_app = typer.Typer(no_args_is_help=True, help="Exercices : ouverture de l'année suivante.")
@@ -53,6 +52,8 @@ def exercice_open(
         return
     if result.already_opened:
         console.print(f"Exercice {year} déjà ouvert : rien n'a été modifié.", highlight=False)
+    from rich.markdown import Markdown
+
     console.print(Markdown(opening_markdown(result, name)))
 
 

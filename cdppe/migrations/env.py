@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import models  # noqa: F401
+import models
+
+models.load_all()
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -14,9 +14,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-import models  # noqa: F401  (registers every table on SQLModel.metadata)
+import models
 from cdppe.core.paths import MIGRATIONS_DIR
 from cdppe.core.settings import get_settings
+
+models.load_all()  # every table on SQLModel.metadata before any engine is used
 
 MIGRATIONS = MIGRATIONS_DIR
 

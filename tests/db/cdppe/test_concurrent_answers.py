@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from cdppe.cli.record import record_fields
+from cdppe.cli.recording import record_fields
 from cdppe.services import answers as answer_handlers
 from cdppe.services.lifecycle import AnswerRefusedError
 from models import AuditEvent, Deliberation, Signature

@@ -111,7 +111,7 @@ def test_last_resort_handler_prints_an_error_id_and_logs_the_traceback(
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(contracts, "find_contract", broken)
-    monkeypatch.setattr("cdppe.cli.app.find_contract", broken)
+    monkeypatch.setattr("cdppe.store.contracts.find_contract", broken)
     try:
         result = CliRunner().invoke(app, ["contract", "show", "71-2024"])
     finally:

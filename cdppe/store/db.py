@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -15,9 +17,6 @@ from sqlmodel import Session, create_engine
 import models
 from cdppe.core.paths import MIGRATIONS_DIR
 from cdppe.core.settings import get_settings
-
-if TYPE_CHECKING:
-    from alembic.config import Config
 
 models.load_all()  # every table on SQLModel.metadata before any engine is used
 
@@ -63,8 +62,6 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
-    from alembic.config import Config  # only where migrations run (the CLI starts faster)
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -105,6 +102,4 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     """Create or upgrade the schema to the latest migration (safe when run concurrently)."""
     eng = engine or get_engine()
     with migration_lock(eng):
-        from alembic import command
-
         command.upgrade(alembic_config(eng), revision)

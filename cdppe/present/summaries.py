@@ -14,10 +14,9 @@ from cdppe.domain.cycle import phases_done
 from cdppe.domain.deadlines import compute_deadlines
 from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.present.links import document_link
-from cdppe.store.amendments import fiches_by_number
 from cdppe.store.contracts import exercice_snapshot
 from cdppe.store.documents import step_documents
-from cdppe.store.plan import exercice_money_lines
+from cdppe.store.plan import exercice_money_lines, fiches_by_number
 from cdppe.store.workflow import get_phase_state, phase_states
 from models import Contract, Exercice, MoneyLine
 from models.enums import PHASE_ORDER, Payer, Phase, PhaseStatus

@@ -18,13 +18,12 @@ from cdppe.domain.fiche_numbers import FicheNumberError, parse_fiche_number
 from cdppe.store.amendments import (
     amendment_by_request,
     departement_exercice,
-    fiches_by_number,
     fiches_with_money_in,
     next_amendment_number,
     open_amendment_of,
     state_money_lines,
 )
-from cdppe.store.plan import amendment_lines, fiche_executions
+from cdppe.store.plan import amendment_lines, fiche_executions, fiches_by_number
 from cdppe.store.workflow import payments_by_source
 from models import (
     Amendment,

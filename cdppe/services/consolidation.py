@@ -51,7 +51,6 @@ from cdppe.present.documents.docx import html_to_docx
 from cdppe.present.documents.generate import parse_formats
 from cdppe.present.documents.pdf import docx_to_pdf, require_pdf
 from cdppe.present.documents.render import template_version
-from cdppe.store.amendments import fiches_by_number
 from cdppe.store.documents import next_version, store_document
 from cdppe.store.plan import (
     amendment_lines,
@@ -61,6 +60,7 @@ from cdppe.store.plan import (
     contract_objectives,
     exercice_amendments,
     exercice_money_lines,
+    fiches_by_number,
     indicator_values,
 )
 from cdppe.store.workflow import get_phase_state, phase_states

@@ -45,11 +45,16 @@ from cdppe.store.audit import record_event
 from cdppe.store.exercices import (
     declared_consumptions,
     exercices_by_year,
-    indicator_values_by_year,
     money_line_count,
     valorised_departement_lines,
 )
-from cdppe.store.plan import contract_fiches, contract_indicators, contract_objectives, fiche_executions
+from cdppe.store.plan import (
+    contract_fiches,
+    contract_indicators,
+    contract_objectives,
+    fiche_executions,
+    indicator_value_rows,
+)
 from cdppe.store.workflow import payments_by_source
 from models import (
     Contract,
@@ -153,7 +158,7 @@ def _carry_targets(session: Session, contract: Contract, year: int) -> int:
     """Give each indicator without a target for ``year`` its latest earlier target."""
     carried = 0
     for ind in contract_indicators(session, contract_id=contract.id):
-        values = indicator_values_by_year(session, indicator_id=ind.id)
+        values = {v.year: v for v in indicator_value_rows(session, indicator_id=ind.id)}
         current = values.get(year)
         if current is not None and current.target is not None:
             continue

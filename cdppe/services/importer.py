@@ -29,20 +29,18 @@ from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.domain.rules import RuleViolationError, Violation
 from cdppe.services.consolidation import opening_record
 from cdppe.services.contract_io import contract_fingerprint
-from cdppe.store.amendments import fiches_by_number
+from cdppe.store.contracts import contract_by_key
 from cdppe.store.exercices import exercices_by_year
 from cdppe.store.imports import (
-    contract_by_key,
     delete_fiche,
     executions_by_exercice,
     fiche_lines,
-    indicator_value_rows,
-    indicators_by_code,
+    indicators_keyed_by_code,
     objectives_by_number,
     replace_party_members,
     signed_exercices,
 )
-from cdppe.store.plan import exercice_amendments
+from cdppe.store.plan import exercice_amendments, fiches_by_number, indicator_value_rows
 from models import (
     AuditEvent,
     Contract,
@@ -452,7 +450,7 @@ def _is_file_value(val: IndicatorValue, old: dict[str, Any] | None) -> bool:
 
 
 def _write_indicators(session: Session, cf: ContractFile, plan: _Plan) -> None:
-    indicators = indicators_by_code(session, contract_id=plan.cid)
+    indicators = indicators_keyed_by_code(session, contract_id=plan.cid)
     for ind_in in cf.indicators:
         ind = indicators.pop(ind_in.code, None) or Indicator(contract_id=plan.cid, code=ind_in.code,
                                                              label=ind_in.label)

@@ -34,11 +34,6 @@ def fiches_with_money_in(session: Session, *, exercice_id: int | None) -> dict[i
         MoneyLine.exercice_id == exercice_id))}
 
 
-def fiches_by_number(session: Session, *, contract_id: int | None) -> dict[str, FicheAction]:
-    rows = session.exec(select(FicheAction).where(FicheAction.contract_id == contract_id))
-    return {fiche.number: fiche for fiche in rows}
-
-
 def amendment_by_request(session: Session, *, request_key: str) -> Amendment | None:
     return session.exec(select(Amendment).where(Amendment.request_key == request_key)).first()
 

@@ -33,13 +33,17 @@ class ContractNotFoundError(LookupError):
     pass
 
 
+def contract_by_key(session: Session, *, key: str) -> Contract | None:
+    return session.exec(select(Contract).where(Contract.key == key)).first()
+
+
 def find_contract(session: Session, ref: str) -> Contract:
     """By numeric id or by key (``71-2024``)."""
     contract = None
     if ref.isdigit():
         contract = session.get(Contract, int(ref))
     if contract is None:
-        contract = session.exec(select(Contract).where(Contract.key == ref)).first()
+        contract = contract_by_key(session, key=ref)
     if contract is None:
         known = ", ".join(session.exec(select(Contract.key)).all()) or "aucun"
         raise ContractNotFoundError(f"contrat {ref!r} introuvable (contrats connus : {known})")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, func, select
 
-from models import Exercice, FicheExecution, IndicatorValue, MoneyLine
+from models import Exercice, FicheExecution, MoneyLine
 from models.enums import Payer
 
 
@@ -32,7 +32,3 @@ def money_line_count(session: Session, *, exercice_id: int | None) -> int:
     return session.exec(select(func.count()).select_from(MoneyLine).where(
         MoneyLine.exercice_id == exercice_id)).one()
 
-
-def indicator_values_by_year(session: Session, *, indicator_id: int | None) -> dict[int, IndicatorValue]:
-    rows = session.exec(select(IndicatorValue).where(IndicatorValue.indicator_id == indicator_id))
-    return {value.year: value for value in rows}

@@ -6,21 +6,16 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, delete, select
 
+from cdppe.store.plan import contract_indicators, contract_objectives
 from models import (
-    Contract,
     Exercice,
     FicheAction,
     FicheExecution,
     Indicator,
-    IndicatorValue,
     MoneyLine,
     Objective,
     PartyMember,
 )
-
-
-def contract_by_key(session: Session, *, key: str) -> Contract | None:
-    return session.exec(select(Contract).where(Contract.key == key)).first()
 
 
 def signed_exercices(session: Session, *, contract_id: int | None) -> Sequence[Exercice]:
@@ -35,7 +30,7 @@ def replace_party_members(session: Session, *, contract_id: int) -> None:
 
 
 def objectives_by_number(session: Session, *, contract_id: int) -> dict[str, Objective]:
-    return {o.number: o for o in session.exec(select(Objective).where(Objective.contract_id == contract_id))}
+    return {o.number: o for o in contract_objectives(session, contract_id=contract_id)}
 
 
 def fiche_lines(session: Session, *, fiche_id: int | None, without_avenant: bool = False) -> list[MoneyLine]:
@@ -58,9 +53,5 @@ def delete_fiche(session: Session, fiche: FicheAction) -> None:
     session.delete(fiche)
 
 
-def indicators_by_code(session: Session, *, contract_id: int) -> dict[str, Indicator]:
-    return {i.code: i for i in session.exec(select(Indicator).where(Indicator.contract_id == contract_id))}
-
-
-def indicator_value_rows(session: Session, *, indicator_id: int | None) -> list[IndicatorValue]:
-    return list(session.exec(select(IndicatorValue).where(IndicatorValue.indicator_id == indicator_id)))
+def indicators_keyed_by_code(session: Session, *, contract_id: int) -> dict[str, Indicator]:
+    return {i.code: i for i in contract_indicators(session, contract_id=contract_id)}

@@ -43,6 +43,12 @@ def contract_fiches(session: Session, *, contract_id: int | None) -> Sequence[Fi
                         .order_by(col(FicheAction.sort_key))).all()
 
 
+def fiches_by_number(session: Session, *, contract_id: int | None) -> dict[str, FicheAction]:
+    """The contract's fiches by number, in the order they were written (id order)."""
+    rows = session.exec(select(FicheAction).where(FicheAction.contract_id == contract_id))
+    return {fiche.number: fiche for fiche in rows}
+
+
 def fiche_money_lines(session: Session, *, fiche_ids: Iterable[int | None]) -> Sequence[MoneyLine]:
     return session.exec(select(MoneyLine).where(col(MoneyLine.fiche_id).in_(list(fiche_ids)))).all()
 
@@ -77,6 +83,11 @@ def fiches_given_money_by(session: Session, *, amendment_id: int | None) -> set[
 
 def contract_indicators(session: Session, *, contract_id: int | None) -> Sequence[Indicator]:
     return session.exec(select(Indicator).where(Indicator.contract_id == contract_id)).all()
+
+
+def indicator_value_rows(session: Session, *, indicator_id: int | None) -> list[IndicatorValue]:
+    """One indicator's values (every year)."""
+    return list(session.exec(select(IndicatorValue).where(IndicatorValue.indicator_id == indicator_id)))
 
 
 def indicator_values(session: Session, *, indicator_ids: Iterable[int | None]) -> Sequence[IndicatorValue]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from cdppe.store.plan import find_amendment
 from models import (
     Amendment,
     Deliberation,
@@ -72,8 +73,11 @@ def find_execution_report(session: Session, *, exercice_id: int | None) -> Execu
 
 
 def get_amendment(session: Session, *, exercice_id: int | None, number: int) -> Amendment:
-    return session.exec(select(Amendment).where(
-        Amendment.exercice_id == exercice_id, Amendment.number == number)).one()
+    """The avenant, which must exist (``store.plan.find_amendment`` when it may not)."""
+    amendment = find_amendment(session, exercice_id=exercice_id, number=number)
+    if amendment is None:
+        raise LookupError(f"avenant n° {number} absent de l'exercice n° {exercice_id}")
+    return amendment
 
 
 def lock_exercice(session: Session, exercice_id: int) -> None:

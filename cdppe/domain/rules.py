@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from cdppe.core.money import ZERO, format_eur
 from cdppe.domain.catalogue import Catalogue, UnknownGenerationError, load_catalogue
-from cdppe.domain.fiche_numbers import FicheNumberError, parse_fiche_number
+from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_number
 from models.contract_file import ContractFile, FicheIn
 from models.enums import FundingSource, Payer
 from models.envelope import Envelope
@@ -176,20 +176,23 @@ def check_objectives(cf: ContractFile, catalogue: Catalogue) -> list[Violation]:
 
 
 def check_fiche_numbers(cf: ContractFile) -> list[Violation]:
+    """Numbers parse and are unique in their normal form: ``13a`` and ``13 a`` are one fiche."""
     out: list[Violation] = []
-    seen: dict[str, int] = {}
+    seen: FicheMap[int] = FicheMap()
     for i, fiche in enumerate(cf.fiches):
         try:
             parse_fiche_number(fiche.number)
         except FicheNumberError as exc:
             out.append(Violation(f"fiches[{i}].number", str(exc)))
-        if fiche.number in seen:
+        first = seen.get(fiche.number)
+        if first is not None:
             out.append(Violation(f"fiches[{i}].number", "numéro de fiche déjà utilisé",
-                                 "un numéro unique", f"{fiche.number} (aussi fiches[{seen[fiche.number]}])"))
-        seen.setdefault(fiche.number, i)
-    numbers = set(seen)
+                                 "un numéro unique",
+                                 f"{fiche.number} (aussi fiches[{first}], n° {cf.fiches[first].number})"))
+        else:
+            seen[fiche.number] = i
     for i, ind in enumerate(cf.indicators):
-        if ind.fiche is not None and ind.fiche not in numbers:
+        if ind.fiche is not None and ind.fiche not in seen:
             out.append(Violation(f"indicators[{i}] ({ind.code}).fiche", "fiche inconnue",
                                  "un numéro de fiche du contrat", ind.fiche))
     return out

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
-from cdppe.domain.fiche_numbers import FicheNumberError, parse_fiche_number
+from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_number
 from cdppe.store.amendments import (
     amendment_by_request,
     departement_exercice,
@@ -168,9 +168,9 @@ def _envelope_lines(session: Session, contract: Contract, exercice: Exercice, re
 
 
 def _transfers(session: Session, exercice: Exercice, request: AmendmentRequest,
-               fiches: dict[str, FicheAction], as_of: date, problems: list[str]) -> list[AmendmentTransfer]:
+               fiches: FicheMap[FicheAction], as_of: date, problems: list[str]) -> list[AmendmentTransfer]:
     """Fongibilité: State money moved between known fiches, within what the giving fiche has."""
-    ids = {fiche.id: number for number, fiche in fiches.items()}
+    ids = {fiche.id: fiche.number for fiche in fiches.values()}
     state_money: dict[tuple[str, FundingSource], Decimal] = defaultdict(lambda: ZERO)
     for line in state_money_lines(session, exercice_id=exercice.id):
         if line.source and line.fiche_id in ids:
@@ -184,19 +184,21 @@ def _transfers(session: Session, exercice: Exercice, request: AmendmentRequest,
                 problems.append(f"{where} : fiche {name!r} inconnue")
         if tr.source is FundingSource.ONDAM:
             problems.append(f"{where} : la fongibilité ne concerne que le BOP 304 et le FIR")
-        available = state_money.get((tr.from_fiche, tr.source), ZERO)
+        giver, taker = fiches.get(tr.from_fiche), fiches.get(tr.to_fiche)
+        available = state_money.get((giver.number, tr.source), ZERO) if giver else ZERO
         if tr.from_fiche in fiches and amount > available:
             problems.append(f"{where} : {format_eur(amount)} transférés depuis la fiche {tr.from_fiche} "
                             f"qui n'a que {format_eur(available)} sur le {tr.source.label}")
         if tr.informed_on > as_of:
             problems.append(f"{where}.informed_on : date d'information dans le futur "
                             f"({format_date_fr(tr.informed_on)})")
-        transfers.append(AmendmentTransfer(amendment_id=0, source=tr.source, from_fiche=tr.from_fiche,
-                                           to_fiche=tr.to_fiche, amount=amount, informed_on=tr.informed_on))
+        transfers.append(AmendmentTransfer(
+            amendment_id=0, source=tr.source, from_fiche=giver.number if giver else tr.from_fiche,
+            to_fiche=taker.number if taker else tr.to_fiche, amount=amount, informed_on=tr.informed_on))
     return transfers
 
 
-def _check_fiches(request: AmendmentRequest, fiches: dict[str, FicheAction], problems: list[str]) -> None:
+def _check_fiches(request: AmendmentRequest, fiches: FicheMap[FicheAction], problems: list[str]) -> None:
     for i, fc in enumerate(request.fiches):
         where = f"fiches[{i}] (fiche n° {fc.fiche})"
         try:

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from cdppe.core.money import format_eur, to_money
 from cdppe.domain.calendar_rules import report_due_date
-from cdppe.domain.fiche_numbers import parse_fiche_number
+from cdppe.domain.fiche_numbers import FicheMap, parse_fiche_number
 from cdppe.domain.rules import RuleViolationError, Violation
 from cdppe.services.consolidation import opening_record
 from cdppe.services.contract_io import contract_fingerprint
@@ -99,8 +99,8 @@ class _Plan:
     opened_years: set[int]
     conflicts: list[Change] = field(default_factory=list)
 
-    def old_fiches(self) -> dict[str, dict[str, Any]]:
-        return {f["number"]: f for f in (self.old or {}).get("fiches", [])}
+    def old_fiches(self) -> FicheMap[dict[str, Any]]:
+        return FicheMap((f["number"], f) for f in (self.old or {}).get("fiches", []))
 
     def old_envelope(self, year: int) -> dict[str, Any] | None:
         return next((e["envelope"] for e in (self.old or {}).get("exercices", [])
@@ -449,13 +449,20 @@ def _is_file_value(val: IndicatorValue, old: dict[str, Any] | None) -> bool:
                                                               _decimal(old.get("achieved")))
 
 
+def _written_number(cf: ContractFile, number: str | None) -> str | None:
+    """The fiche's number as its fiche writes it (an indicator may say ``13a`` for fiche ``13 a``)."""
+    if number is None:
+        return None
+    return FicheMap((f.number, f.number) for f in cf.fiches).get(number, number)
+
+
 def _write_indicators(session: Session, cf: ContractFile, plan: _Plan) -> None:
     indicators = indicators_keyed_by_code(session, contract_id=plan.cid)
     for ind_in in cf.indicators:
         ind = indicators.pop(ind_in.code, None) or Indicator(contract_id=plan.cid, code=ind_in.code,
                                                              label=ind_in.label)
         ind.label, ind.unit = ind_in.label, ind_in.unit
-        ind.objective_number, ind.fiche_number = ind_in.objective, ind_in.fiche
+        ind.objective_number, ind.fiche_number = ind_in.objective, _written_number(cf, ind_in.fiche)
         ind.baseline_year, ind.baseline_value = ind_in.baseline_year, ind_in.baseline_value
         session.add(ind)
         session.flush()

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
+from cdppe.domain.fiche_numbers import FicheMap
 from models import (
     Amendment,
     AmendmentLine,
@@ -43,10 +44,10 @@ def contract_fiches(session: Session, *, contract_id: int | None) -> Sequence[Fi
                         .order_by(col(FicheAction.sort_key))).all()
 
 
-def fiches_by_number(session: Session, *, contract_id: int | None) -> dict[str, FicheAction]:
-    """The contract's fiches by number, in the order they were written (id order)."""
+def fiches_by_number(session: Session, *, contract_id: int | None) -> FicheMap[FicheAction]:
+    """The contract's fiches by number in its normal form (``13a`` finds ``13 a``), in id order."""
     rows = session.exec(select(FicheAction).where(FicheAction.contract_id == contract_id))
-    return {fiche.number: fiche for fiche in rows}
+    return FicheMap((fiche.number, fiche) for fiche in rows)
 
 
 def fiche_money_lines(session: Session, *, fiche_ids: Iterable[int | None]) -> Sequence[MoneyLine]:

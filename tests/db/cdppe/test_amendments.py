@@ -13,8 +13,18 @@ from sqlmodel import Session, func, select
 from cdppe.services.amendments import AmendmentRefusedError, open_amendment, unused_credits
 from cdppe.services.contract_io import parse_contract
 from cdppe.services.importer import import_contract
-from models import Amendment, AmendmentLine, Contract, Exercice, FicheAction, FicheExecution, Payment
-from models.amendment_request import AmendmentRequest, EnvelopeChange, Transfer
+from models import (
+    Amendment,
+    AmendmentLine,
+    Contract,
+    Exercice,
+    FicheAction,
+    FicheExecution,
+    Indicator,
+    MoneyLine,
+    Payment,
+)
+from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange, Transfer
 from models.enums import AmendmentPart, FundingSource
 from tests.factories import minimal_contract
 
@@ -122,3 +132,31 @@ def test_concurrent_requests_give_one_avenant(engine: Engine) -> None:
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Amendment)).one() == 1
     assert all(not isinstance(r, AssertionError) for r in results), results
+
+
+def test_an_avenant_writing_13A_amends_fiche_13_a_and_creates_no_new_fiche(session: Session) -> None:
+    data = minimal_contract()
+    data["fiches"][0]["number"] = "13 a"
+    data["indicators"] = [{"code": "I1", "label": "Entretiens", "fiche": "13A"}]
+    second = dict(data["exercices"][0], year=2025, planned_council_session="2025-06-20",
+                  planned_signature="2025-07-15")
+    data["exercices"].append(second)
+    for fiche in data["fiches"]:
+        fiche["money"] += [dict(m, exercice=2025) for m in fiche["money"]]
+    import_contract(session, parse_contract(data), "test")
+    session.commit()
+    contract = session.exec(select(Contract)).one()
+    ex25 = session.exec(select(Exercice).where(Exercice.year == 2025)).one()
+    fiches_before = session.exec(select(func.count()).select_from(FicheAction)).one()
+    change = FicheChange(fiche="13A", source=FundingSource.FIR, etat_amount="100.00",
+                         departement_amount="100.00")
+    opened = open_amendment(session, contract, ex25, request(
+        envelopes=[EnvelopeChange(source=FundingSource.FIR, new_actions="100.00")], fiches=[change]), AS_OF)
+    session.commit()
+    assert session.exec(select(func.count()).select_from(FicheAction)).one() == fiches_before
+    fiche = session.exec(select(FicheAction).where(FicheAction.number == "13 a")).one()
+    avenant_lines = session.exec(select(MoneyLine).where(
+        MoneyLine.fiche_id == fiche.id, MoneyLine.amendment_id == opened.amendment_id)).all()
+    assert sorted(line.amount for line in avenant_lines) == [Decimal("100.00"), Decimal("100.00")]
+    indicator = session.exec(select(Indicator)).one()
+    assert indicator.fiche_number == "13 a"

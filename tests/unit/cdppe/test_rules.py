@@ -95,3 +95,22 @@ def test_header_injection_in_names_is_refused() -> None:
     data["parties"]["departement"]["contacts"][0]["name"] = "Cheffe\r\nBcc: x@example.org"
     found = violations(data)
     assert any("parties.departement.contacts[0].name" in v for v in found), found
+
+
+def test_two_writings_of_one_fiche_number_are_one_fiche_twice() -> None:
+    data = minimal_contract()
+    data["fiches"][0]["number"] = "13 a"
+    data["fiches"][1]["number"] = "13A"
+    found = violations(data)
+    assert any(v.startswith("fiches[1].number : numéro de fiche déjà utilisé") and "13A" in v
+               and "aussi fiches[0], n° 13 a" in v for v in found), found
+
+
+def test_an_indicator_names_its_fiche_however_the_number_is_written() -> None:
+    data = minimal_contract()
+    data["fiches"][0]["number"] = "13 a"
+    data["indicators"] = [{"code": "I1", "label": "Entretiens", "fiche": "13A"},
+                          {"code": "I2", "label": "Visites", "fiche": "13 b"}]
+    found = violations(data)
+    assert [v for v in found if v.startswith("indicators")] == [
+        "indicators[1] (I2).fiche : fiche inconnue (attendu : un numéro de fiche du contrat, trouvé : 13 b)"]

@@ -33,6 +33,7 @@ from cdppe.store.contracts import contract_by_key
 from cdppe.store.exercices import exercices_by_year
 from cdppe.store.imports import (
     delete_fiche,
+    delete_indicator,
     executions_by_exercice,
     fiche_lines,
     indicators_keyed_by_code,
@@ -477,9 +478,7 @@ def _write_indicators(session: Session, cf: ContractFile, plan: _Plan) -> None:
                 f"indicateur {stale.code}", _value_origin(plan, foreign[0].year),
                 "retiré du fichier : serait supprimé avec ses valeurs")):
             continue
-        for value in values:
-            session.delete(value)
-        session.delete(stale)
+        delete_indicator(session, stale)
 
 
 def _value_origin(plan: _Plan, year: int) -> str:

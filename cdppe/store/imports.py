@@ -12,6 +12,7 @@ from models import (
     FicheAction,
     FicheExecution,
     Indicator,
+    IndicatorValue,
     MoneyLine,
     Objective,
     PartyMember,
@@ -51,6 +52,12 @@ def delete_fiche(session: Session, fiche: FicheAction) -> None:
     session.exec(delete(MoneyLine).where(col(MoneyLine.fiche_id) == fiche.id))
     session.exec(delete(FicheExecution).where(col(FicheExecution.fiche_id) == fiche.id))
     session.delete(fiche)
+
+
+def delete_indicator(session: Session, indicator: Indicator) -> None:
+    """An indicator with its values, the values first (no ORM relationship orders the two)."""
+    session.exec(delete(IndicatorValue).where(col(IndicatorValue.indicator_id) == indicator.id))
+    session.delete(indicator)
 
 
 def indicators_keyed_by_code(session: Session, *, contract_id: int) -> dict[str, Indicator]:

@@ -26,6 +26,7 @@ from models import (
     Contract,
     Exercice,
     FicheAction,
+    Indicator,
     IndicatorValue,
     MoneyLine,
 )
@@ -232,3 +233,18 @@ def test_cli_shows_the_difference_in_french_and_refuses_without_force(
         assert str(ex25.fir) == "0.00"
         assert session.exec(select(func.count()).select_from(MoneyLine).where(
             MoneyLine.exercice_id == ex25.id)).one() > 0  # the opening's lines stay
+
+
+def test_a_reimport_removing_an_indicator_with_values_deletes_it_and_its_values(session: Session) -> None:
+    data = minimal_contract()
+    data["indicators"] = [
+        {"code": "I1", "label": "Entretiens", "values": [{"year": 2024, "target": "10", "achieved": "8"}]},
+        {"code": "I2", "label": "Visites", "values": [{"year": 2024, "target": "5"}]},
+    ]
+    import_contract(session, parse_contract(data), "test")
+    session.commit()
+    data["indicators"] = data["indicators"][1:]
+    import_contract(session, parse_contract(data), "test")
+    session.commit()
+    assert [i.code for i in session.exec(select(Indicator))] == ["I2"]
+    assert session.exec(select(func.count()).select_from(IndicatorValue)).one() == 1

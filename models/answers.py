@@ -60,6 +60,11 @@ class SignatureAnswer(Answer):
                     "ou --scan FICHIER en ligne de commande), puis collez ici la référence affichée ; "
                     "jamais un chemin de fichier.",
         pattern=r"^[0-9a-f]{64}$")
+    findings_reason: str | None = Field(
+        default=None, title="Motif de signature malgré les constats",
+        description="Obligatoire quand le contrôle des règles (document « Contrôle des règles avant "
+                    "signature ») signale un constat non encore motivé : pourquoi les parties signent.",
+        min_length=5, max_length=2000, pattern=TEXT)
     answered_by: str = AnsweredBy
 
 

@@ -72,6 +72,11 @@ class ExerciceBase(SQLModel):
     fir: Decimal = Field(sa_type=MoneyType)
     ondam: Decimal = Field(sa_type=MoneyType)
     reference_year: int | None = None
+    own_spending_reference: Decimal | None = Field(
+        default=None, sa_type=MoneyType,
+        description="The Département's own ASE + PMI spending in the reference year")
+    own_spending_planned: Decimal | None = Field(
+        default=None, sa_type=MoneyType, description="The same spending planned for this exercice")
     planned_council_session: date | None = None
     planned_signature: date | None = None
     budget_controller_required: bool = False

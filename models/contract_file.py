@@ -158,6 +158,10 @@ class ExerciceIn(_In):
     year: int = Field(ge=2020, le=2100)
     envelope: EnvelopeIn
     reference_year: Year | None = None
+    own_spending_reference: Money | None = Field(
+        default=None, description="Dépenses propres ASE + PMI du Département l'année de référence")
+    own_spending_planned: Money | None = Field(
+        default=None, description="Les mêmes dépenses prévues pour l'exercice (maintien de l'effort)")
     planned_council_session: date | None = None
     planned_signature: date | None = None
     budget_controller_required: bool = False

@@ -157,3 +157,22 @@ class AmendmentPart(StrEnum):
             "transfer_in": "crédits transférés d'un autre contrat",
             "new_actions": "nouvelles actions",
         }[self.value]
+
+
+class PolicyRule(StrEnum):
+    """The contracts' policy rules: checked and shown as findings, refused only where a campaign says so."""
+
+    COFINANCING = "cofinancement"
+    MAINTENANCE_OF_EFFORT = "maintien_effort"
+
+    @property
+    def label(self) -> str:
+        return {"cofinancement": "Cofinancement par objectif",
+                "maintien_effort": "Maintien de l'effort du Département"}[self.value]
+
+
+class PolicyMode(StrEnum):
+    """What a campaign does with a policy rule's finding."""
+
+    REPORT = "signaler"
+    REFUSE = "refuser"

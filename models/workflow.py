@@ -18,6 +18,7 @@ from models.enums import (
     FundingSource,
     Phase,
     PhaseStatus,
+    PolicyRule,
     SignatoryRole,
     SignatureMethod,
 )
@@ -168,3 +169,19 @@ class AmendmentTransfer(SQLModel, table=True):
     to_fiche: str
     amount: Decimal = Field(sa_type=MoneyType)
     informed_on: date
+
+
+class FindingReason(SQLModel, table=True):
+    """Why the parties sign although a policy rule reports a finding: who, when, why."""
+
+    __tablename__ = "finding_reason"
+    __table_args__ = (UniqueConstraint("exercice_id", "avenant_number", "finding_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    avenant_number: int = Field(default=0, description="0 for the contract itself, N for avenant N")
+    finding_key: str = Field(max_length=200)
+    rule: PolicyRule = Field(sa_type=AutoString)
+    finding: str = Field(sa_type=Text, description="The finding as shown when the reason was given")
+    reason: str = Field(sa_type=Text)
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -104,7 +104,7 @@ def db_upgrade() -> None:
 @contract_app.command("validate")
 def contract_validate(file: Path) -> None:
     """Vérifie un fichier de contrat sans rien écrire (code 2 s'il est refusé)."""
-    from cdppe.domain.rules import RuleViolationError
+    from cdppe.domain.rules import RuleViolationError, contract_findings
     from cdppe.services.contract_io import read_contract_file
 
     try:
@@ -113,6 +113,17 @@ def contract_validate(file: Path) -> None:
         raise report_violations(exc, str(file)) from exc
     console.print(f"{file} : contrat {cf.key} valide ({len(cf.fiches)} fiches, "
                   f"{len(cf.exercices)} exercice(s)).", highlight=False)
+    print_findings([str(finding) for finding in contract_findings(cf)])
+
+
+def print_findings(findings: list[str]) -> None:
+    """Policy findings after a valid file: they do not refuse it, the signature will ask why."""
+    if not findings:
+        return
+    console.print(f"{len(findings)} constat(s) des règles de cofinancement et de maintien de l'effort "
+                  "(signature possible avec un motif enregistré) :", highlight=False)
+    for finding in findings:
+        console.print(f"  - {finding}", highlight=False, soft_wrap=True)
 
 
 def _import(cf: ContractFile, actor: str, force: bool) -> ImportResult:
@@ -142,7 +153,7 @@ def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui impor
                         "--force", help="Remplace aussi ce que le fichier n'a pas créé (ouverture "
                                         "d'exercice) ; le contenu d'un avenant reste")] = False) -> None:
     """Valide puis importe un fichier de contrat, en une seule transaction."""
-    from cdppe.domain.rules import RuleViolationError
+    from cdppe.domain.rules import RuleViolationError, contract_findings
     from cdppe.services.contract_io import read_contract_file
     from cdppe.services.importer import ImportConflictError
     from cdppe.store.db import upgrade
@@ -166,6 +177,7 @@ def contract_import(file: Path, actor: str = typer.Option("cli", help="Qui impor
                   highlight=False)
     for change in result.forced:
         console.print(f"  - forcé : {change}", highlight=False, soft_wrap=True)
+    print_findings([str(finding) for finding in contract_findings(cf)])
 
 
 @contract_app.command("show")

@@ -14,6 +14,8 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.enums import PolicyMode, PolicyRule
+
 
 class CampaignDate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,6 +32,11 @@ class Campaign(BaseModel):
     draft: CampaignDate | None = None
     signed_contract: CampaignDate | None = None
     execution_report: CampaignDate | None = None
+    policy: dict[PolicyRule, PolicyMode] = Field(
+        default_factory=dict, description="What each policy rule's finding does; unset: it is reported")
+
+    def mode(self, rule: PolicyRule) -> PolicyMode:
+        return self.policy.get(rule, PolicyMode.REPORT)
 
     def source_text(self, item: CampaignDate) -> str:
         """How a reminder names the campaign rule (says when the date is inferred)."""
@@ -55,3 +62,9 @@ def load_campaign(year: int) -> Campaign | None:
     if campaign.year != year:
         raise ValueError(f"campaigns/{year}.yaml declares year {campaign.year}")
     return campaign
+
+
+def policy_mode(year: int, rule: PolicyRule) -> PolicyMode:
+    """What a finding of ``rule`` does in exercice ``year``: reported unless its campaign refuses it."""
+    campaign = load_campaign(year)
+    return campaign.mode(rule) if campaign else PolicyMode.REPORT

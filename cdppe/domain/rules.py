@@ -7,11 +7,9 @@ pass. Rules applied, and how:
 - envelope arithmetic: State total = BOP 304 + FIR + ONDAM; Département
   share = BOP 304 + FIR; per exercice and source, the sum of the fiches'
   State money lines equals the envelope;
-- co-financing: per objective, Département money (valorisation counts) is at
-  least the State's BOP 304 + FIR money. ONDAM money is **excluded** from the
-  comparison: it is paid by the ARS to the ESMS, never to the Département, so
-  an ONDAM-only objective has nothing to match. A fiche that serves several
-  objectives ("6 et 7") counts once for the group of its objectives;
+- policy rules (co-financing per objective, maintenance of effort) are *findings*
+  (``cdppe.domain.policy``): reported, and refused only where the exercice's
+  campaign says ``refuser``;
 - every mandatory objective of the generation is covered by a fiche;
 - fiche numbers parse (``13-1``, ``13 a``, ``6 et 7``) and are unique;
 - dates in order: convocation ≤ session ≤ @ctes receipt ≤ signatures ≤
@@ -26,10 +24,12 @@ from datetime import date
 from decimal import Decimal
 
 from cdppe.core.money import ZERO, format_eur
+from cdppe.domain.campaigns import policy_mode
 from cdppe.domain.catalogue import Catalogue, UnknownGenerationError, load_catalogue
 from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_number
+from cdppe.domain.policy import Finding, FundedLine, cofinancing_findings, maintenance_findings
 from models.contract_file import ContractFile, FicheIn
-from models.enums import FundingSource, Payer
+from models.enums import FundingSource, Payer, PolicyMode
 from models.envelope import Envelope
 
 
@@ -113,33 +113,26 @@ def check_money_lines(cf: ContractFile) -> list[Violation]:
     return out
 
 
-def cofinancing_groups(cf: ContractFile, year: int) -> dict[tuple[str, ...], tuple[Decimal, Decimal]]:
-    """(State BOP 304 + FIR, Département) money per group of objectives for one exercice."""
-    groups: dict[tuple[str, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for fiche in cf.fiches:
-        group = tuple(sorted(set(fiche.objectives)))
-        for line in fiche.money:
-            if line.exercice != year:
-                continue
-            if line.payer is Payer.ETAT and line.source in (FundingSource.BOP304, FundingSource.FIR):
-                groups[group][0] += line.amount
-            elif line.payer is Payer.DEPARTEMENT:
-                groups[group][1] += line.amount
-    return {k: (v[0], v[1]) for k, v in groups.items()}
+def funded_lines(cf: ContractFile, year: int) -> list[FundedLine]:
+    """The file's money lines of one exercice, as the policy rules read them."""
+    return [FundedLine(tuple(fiche.objectives), line.payer, line.source, line.amount)
+            for fiche in cf.fiches for line in fiche.money if line.exercice == year]
 
 
-def check_cofinancing(cf: ContractFile) -> list[Violation]:
-    out: list[Violation] = []
+def contract_findings(cf: ContractFile) -> list[Finding]:
+    """Every policy rule's finding on the file: shown, and signed only with a recorded reason."""
+    out: list[Finding] = []
     for ex in cf.exercices:
-        for group, (state, dept) in sorted(cofinancing_groups(cf, ex.year).items()):
-            if dept < state:
-                label = " et ".join(group)
-                out.append(Violation(
-                    f"objectives[{label}] ({ex.year})",
-                    f"cofinancement : le Département doit apporter au moins autant que l'État "
-                    f"(BOP 304 + FIR, valorisation comprise, hors ONDAM) pour l'objectif n° {label}",
-                    f"≥ {format_eur(state)}", format_eur(dept)))
+        out += cofinancing_findings(ex.year, funded_lines(cf, ex.year))
+        out += maintenance_findings(ex.year, reference_year=ex.reference_year,
+                                    reference=ex.own_spending_reference, planned=ex.own_spending_planned)
     return out
+
+
+def refused_findings(findings: list[Finding]) -> list[Violation]:
+    """The findings a campaign turns into refusals (``policy:`` of the exercice's campaign)."""
+    return [Violation(f.subject, f"{f.message} ; refusé par la campagne {f.year}", f.expected, f.actual)
+            for f in findings if policy_mode(f.year, f.rule) is PolicyMode.REFUSE]
 
 
 def check_objectives(cf: ContractFile, catalogue: Catalogue) -> list[Violation]:
@@ -285,7 +278,7 @@ def check_contract(cf: ContractFile) -> list[Violation]:
         *check_objectives(cf, catalogue),
         *check_money_lines(cf),
         *check_envelopes(cf),
-        *check_cofinancing(cf),
+        *refused_findings(contract_findings(cf)),
         *check_dates(cf),
         *check_uniqueness(cf),
     ]

@@ -14,7 +14,9 @@ from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
+from cdppe.domain.campaigns import policy_mode
 from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_number
+from cdppe.domain.policy import FundedLine, cofinancing_findings
 from cdppe.store.amendments import (
     amendment_by_request,
     departement_exercice,
@@ -24,6 +26,7 @@ from cdppe.store.amendments import (
     state_money_lines,
 )
 from cdppe.store.plan import amendment_lines, fiche_executions, fiches_by_number
+from cdppe.store.policy import exercice_funded_lines
 from cdppe.store.workflow import payments_by_source
 from models import (
     Amendment,
@@ -36,7 +39,7 @@ from models import (
     MoneyLine,
 )
 from models.amendment_request import AmendmentRequest
-from models.enums import AmendmentPart, FundingSource, Payer
+from models.enums import AmendmentPart, FundingSource, Payer, PolicyMode
 
 
 class AmendmentRefusedError(ValueError):
@@ -121,6 +124,7 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
     fiches = fiches_by_number(session, contract_id=contract.id)
     transfers = _transfers(session, exercice, request, fiches, as_of, problems)
     _check_fiches(request, fiches, problems)
+    _cofinancing_after(session, exercice, request, fiches, problems)
     if not request.envelopes and not request.fiches and not request.transfers:
         problems.append("avenant vide : aucune enveloppe, fiche ni fongibilité")
     return lines, transfers, problems
@@ -205,13 +209,28 @@ def _check_fiches(request: AmendmentRequest, fiches: FicheMap[FicheAction], prob
             parse_fiche_number(fc.fiche)
         except FicheNumberError as exc:
             problems.append(f"{where} : {exc}")
-        etat = _money(fc.etat_amount, f"{where}.etat_amount", problems)
-        dept = _money(fc.departement_amount, f"{where}.departement_amount", problems)
+        _money(fc.etat_amount, f"{where}.etat_amount", problems)
+        _money(fc.departement_amount, f"{where}.departement_amount", problems)
         if fc.fiche not in fiches and (not fc.title or not fc.objectives):
             problems.append(f"{where} : une nouvelle fiche demande un intitulé et ses objectifs")
-        if fc.source is not FundingSource.ONDAM and dept < etat:
-            problems.append(f"{where} : cofinancement insuffisant (attendu : ≥ {format_eur(etat)}, "
-                            f"trouvé : {format_eur(dept)})")
+
+
+def _cofinancing_after(session: Session, exercice: Exercice, request: AmendmentRequest,
+                       fiches: FicheMap[FicheAction], problems: list[str]) -> None:
+    """Each objective's whole money once the avenant applies; a shortfall is a finding shown at the
+    avenant's signature, refused here only where the campaign refuses it."""
+    lines = exercice_funded_lines(session, exercice_id=exercice.id, up_to_avenant=None)
+    for fc in request.fiches:
+        known = fiches.get(fc.fiche)
+        objectives = tuple(known.objective_numbers) if known else tuple(fc.objectives)
+        for payer, amount in ((Payer.ETAT, fc.etat_amount), (Payer.DEPARTEMENT, fc.departement_amount)):
+            try:
+                lines.append(FundedLine(objectives, payer, fc.source, to_money(amount)))
+            except MoneyError:
+                pass  # reported by _check_fiches
+    for finding in cofinancing_findings(exercice.year, lines):
+        if policy_mode(finding.year, finding.rule) is PolicyMode.REFUSE:
+            problems.append(f"{finding} ; refusé par la campagne {finding.year}")
 
 
 def open_amendment(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,

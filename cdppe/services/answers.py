@@ -21,6 +21,7 @@ from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.core.settings import get_settings
 from cdppe.domain.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
 from cdppe.services.uploads import UploadRefusedError, find_ingested
+from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
     find_deliberation,
     find_odpe_review,
@@ -33,6 +34,7 @@ from models import (
     Deliberation,
     ExecutionReport,
     Exercice,
+    FindingReason,
     GeneratedDocument,
     OdpeReview,
     Payment,
@@ -171,9 +173,35 @@ def _check_signature(ctx: AnswerContext, answer: SignatureAnswer) -> None:
     not_future(answer.signed_on, ctx.as_of, "la date de signature")
 
 
+def _check_findings(ctx: AnswerContext, answer: SignatureAnswer) -> list[FindingState]:
+    """The findings this signature justifies: none refused by the campaign, and a reason for the open ones."""
+    findings = exercice_findings(ctx.session, ctx.exercice, ctx.avenant)
+    refused = [state.finding for state in findings if state.refused]
+    if refused:
+        raise AnswerRefusedError("signature impossible : la campagne refuse "
+                                 + " ; ".join(str(f) for f in refused) + ". Corrigez le plan de financement.")
+    still_open = [state for state in findings if state.is_open]
+    if still_open and not answer.findings_reason:
+        listed = " ; ".join(str(state.finding) for state in still_open)
+        raise AnswerRefusedError(
+            f"findings_reason : le contrôle des règles signale {listed}. Indiquez le motif de "
+            "signature malgré les constats (« Motif de signature malgré les constats », "
+            "--findings-reason en ligne de commande).")
+    return still_open
+
+
 @handles(SignatureAnswer)
 def record_signature(ctx: AnswerContext, answer: SignatureAnswer) -> str:
     _check_signature(ctx, answer)
+    justified = _check_findings(ctx, answer)
+    for state in justified:
+        assert answer.findings_reason is not None
+        ctx.session.add(FindingReason(
+            exercice_id=ctx.exercice_id, avenant_number=ctx.avenant, finding_key=state.finding.key,
+            rule=state.finding.rule, finding=str(state.finding), reason=answer.findings_reason,
+            recorded_by=answer.answered_by))
+    if justified:
+        ctx.detail["findings_justified"] = [state.finding.key for state in justified]
     scan = None
     if answer.scan_sha256:
         scan = store_signed_scan(ctx.session, ctx.contract, ctx.exercice, ctx.avenant, answer.role,
@@ -184,6 +212,8 @@ def record_signature(ctx: AnswerContext, answer: SignatureAnswer) -> str:
                               document_id=scan.id if scan else None))
     ctx.session.flush()
     summary = f"Signé par {answer.role.label} le {format_date_fr(answer.signed_on)}"
+    if justified:
+        summary += f" ; motif enregistré pour {len(justified)} constat(s) des règles"
     signed = signatures_by_role(ctx.session, exercice_id=ctx.exercice_id, avenant=ctx.avenant)
     if all(role in signed for role in ctx.exercice.expected_signatories):
         summary += _take_effect(ctx, max(s.signed_on for s in signed.values()))

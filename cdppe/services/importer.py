@@ -252,6 +252,8 @@ def _write_exercices(session: Session, cf: ContractFile, plan: _Plan) -> dict[in
         else:
             _update_envelope(plan, ex, ex_in.envelope)
         ex.reference_year = ex_in.reference_year
+        ex.own_spending_reference = ex_in.own_spending_reference
+        ex.own_spending_planned = ex_in.own_spending_planned
         ex.planned_council_session = ex_in.planned_council_session
         ex.planned_signature = ex_in.planned_signature
         ex.budget_controller_required = ex_in.budget_controller_required

@@ -112,3 +112,10 @@ def exercice_money_lines(session: Session, *, exercice_id: int | None) -> Sequen
     """The exercice's money lines in the order they were written."""
     return session.exec(select(MoneyLine).where(MoneyLine.exercice_id == exercice_id)
                         .order_by(col(MoneyLine.id))).all()
+
+
+def fiche_objectives(session: Session, *,
+                     fiche_ids: Iterable[int | None]) -> dict[int | None, tuple[str, ...]]:
+    """Fiche id -> the objectives it serves."""
+    rows = session.exec(select(FicheAction).where(col(FicheAction.id).in_(list(fiche_ids))))
+    return {fiche.id: tuple(fiche.objective_numbers) for fiche in rows}

@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
-from cdppe.domain.rules import RuleViolationError
+from cdppe.domain import campaigns
+from cdppe.domain.campaigns import Campaign
+from cdppe.domain.rules import RuleViolationError, contract_findings
 from cdppe.services.contract_io import parse_contract
+from models.enums import PolicyMode, PolicyRule
 from tests.factories import minimal_contract
 
 
@@ -33,15 +36,40 @@ def test_fir_lines_not_adding_up() -> None:
     assert any("envelope.departement_share" in v for v in found)
 
 
-def test_cofinancing_broken_names_the_objective() -> None:
+def test_cofinancing_below_the_state_is_a_finding_not_a_refusal() -> None:
     data = minimal_contract()
     fiche = data["fiches"][0]
     fiche["money"][1]["amount"] = "400.00"
-    found = violations(data)
+    cf = parse_contract(data)  # the parties may sign it: no refusal
     objective = fiche["objectives"][0]
-    line = next(v for v in found if "cofinancement" in v)
-    assert line.startswith(f"objectives[{objective}] (2024)")
-    assert "attendu : ≥ 1\u202f000\u00a0€" in line and "trouvé : 400\u00a0€" in line
+    [finding] = contract_findings(cf)
+    assert finding.rule is PolicyRule.COFINANCING and finding.year == 2024
+    assert finding.key == f"cofinancement/2024/{objective}"
+    text = str(finding)
+    assert text.startswith(f"objectif n° {objective} (2024) : le Département apporte moins que l'État")
+    assert "attendu : ≥ 1\u202f000\u00a0€" in text and "trouvé : 400\u00a0€" in text
+
+
+def test_a_campaign_that_refuses_cofinancing_findings_refuses_the_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = minimal_contract()
+    data["fiches"][0]["money"][1]["amount"] = "400.00"
+    refusing = Campaign(year=2024, instruction="instruction de test",
+                        policy={PolicyRule.COFINANCING: PolicyMode.REFUSE})
+    monkeypatch.setattr(campaigns, "load_campaign", lambda year: refusing if year == 2024 else None)
+    [line] = [v for v in violations(data) if "cofinancement" in v or "Département apporte" in v]
+    assert "refusé par la campagne 2024" in line and "trouvé : 400\u00a0€" in line
+
+
+def test_own_spending_below_the_reference_year_is_a_finding() -> None:
+    data = minimal_contract()
+    data["exercices"][0].update(reference_year=2023, own_spending_reference="1000000.00",
+                                own_spending_planned="999999.99")
+    [finding] = contract_findings(parse_contract(data))
+    assert finding.rule is PolicyRule.MAINTENANCE_OF_EFFORT
+    assert "année de référence 2023" in finding.message and finding.actual == "999\u202f999,99\u00a0€"
+    data["exercices"][0]["own_spending_planned"] = "1000000.00"
+    assert contract_findings(parse_contract(data)) == []
 
 
 def test_ondam_only_objective_needs_no_departement_money() -> None:

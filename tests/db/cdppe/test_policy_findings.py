@@ -1,0 +1,107 @@
+"""Policy findings at the signature: signed only with a recorded reason (who, when, why), on SQLite
+and PostgreSQL; an avenant is judged on each objective's whole money after it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, func, select
+
+from cdppe.services.amendments import open_amendment
+from cdppe.services.contract_io import parse_contract
+from cdppe.services.importer import import_contract
+from cdppe.services.lifecycle import AnswerRefusedError, record_answer
+from cdppe.store.policy import exercice_findings
+from models import Contract, Exercice, FindingReason, Signature
+from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange
+from models.answers import SignatureAnswer
+from models.enums import FundingSource, Phase, PolicyRule, SignatoryRole
+from tests.db.cdppe.test_lifecycle import AS_OF, WHO, deliberate
+from tests.factories import minimal_contract
+
+
+def short_contract(session: Session, departement_amount: str = "400.00") -> tuple[Contract, Exercice, str]:
+    """The first fiche's objective gets 1 000 € FIR from the State and ``departement_amount`` from the CD."""
+    data = minimal_contract()
+    data["fiches"][0]["money"][1]["amount"] = departement_amount
+    import_contract(session, parse_contract(data), "test")
+    session.commit()
+    return (session.exec(select(Contract)).one(), session.exec(select(Exercice)).one(),
+            data["fiches"][0]["objectives"][0])
+
+
+def sign(session: Session, contract: Contract, ex: Exercice, role: SignatoryRole, day: int,
+         reason: str | None = None) -> str:
+    return record_answer(session, contract, ex, Phase.SIGNATURE, SignatureAnswer(
+        role=role, signatory_name="X Y", signed_on=date(2024, 12, day), findings_reason=reason,
+        answered_by=WHO), AS_OF)
+
+
+def test_a_signature_with_an_open_finding_needs_a_reason_then_records_it(session: Session) -> None:
+    contract, ex, objective = short_contract(session)
+    deliberate(session, contract, ex)
+    session.commit()
+    [state] = exercice_findings(session, ex)
+    assert state.finding.rule is PolicyRule.COFINANCING and state.is_open
+    assert (state.finding.expected, state.finding.actual) == ("≥ 1\u202f000\u00a0€", "400\u00a0€")
+
+    with pytest.raises(AnswerRefusedError) as refused:
+        sign(session, contract, ex, SignatoryRole.PREFET, 2)
+    session.rollback()
+    assert str(refused.value).startswith("findings_reason : le contrôle des règles signale "
+                                         f"objectif n° {objective} (2024)")
+    assert session.exec(select(func.count()).select_from(Signature)).one() == 0
+
+    why = "Action nouvelle financée par l'État, la part du Département croît en 2025"
+    summary = sign(session, contract, ex, SignatoryRole.PREFET, 2, why)
+    session.commit()
+    assert "motif enregistré pour 1 constat(s)" in summary
+    reason = session.exec(select(FindingReason)).one()
+    assert (reason.finding_key, reason.reason, reason.recorded_by) == (
+        f"cofinancement/2024/{objective}", why, WHO)
+    assert reason.recorded_at.tzinfo is not None and "400" in reason.finding
+    assert not exercice_findings(session, ex)[0].is_open
+
+    # the next signatories sign without repeating it; the contract takes effect
+    sign(session, contract, ex, SignatoryRole.ARS, 3)
+    sign(session, contract, ex, SignatoryRole.DEPARTEMENT, 4)
+    session.commit()
+    assert ex.effective_date == date(2024, 12, 4)
+    assert session.exec(select(func.count()).select_from(FindingReason)).one() == 1
+
+
+def test_a_contract_without_findings_signs_as_before(session: Session) -> None:
+    contract, ex, _ = short_contract(session, departement_amount="1000.00")
+    deliberate(session, contract, ex)
+    assert exercice_findings(session, ex) == []
+    assert "motif" not in sign(session, contract, ex, SignatoryRole.PREFET, 2)
+
+
+def avenant_request(contract: Contract, etat_amount: str) -> AmendmentRequest:
+    """A new FIR line on fiche 1 with no Département money."""
+    change = FicheChange(fiche="1", source=FundingSource.FIR, etat_amount=etat_amount,
+                         departement_amount="0.00")
+    return AmendmentRequest(contract=contract.key, year=2024, requested_by=WHO, reason="Nouvelle action",
+                            envelopes=[EnvelopeChange(source=FundingSource.FIR, new_actions=etat_amount)],
+                            fiches=[change])
+
+
+def test_an_avenant_line_alone_short_is_accepted_when_the_objective_stays_cofinanced(
+        session: Session) -> None:
+    contract, ex, _ = short_contract(session, departement_amount="3000.00")
+    opened = open_amendment(session, contract, ex, avenant_request(contract, "1500.00"), AS_OF)
+    session.commit()
+    # 1 000 + 1 500 € of State money against 3 000 € of the Département: no finding
+    assert exercice_findings(session, ex, opened.number) == []
+
+
+def test_an_avenant_leaving_the_objective_short_is_a_finding_of_its_signature(session: Session) -> None:
+    contract, ex, objective = short_contract(session, departement_amount="3000.00")
+    opened = open_amendment(session, contract, ex, avenant_request(contract, "2500.00"), AS_OF)
+    session.commit()
+    [state] = exercice_findings(session, ex, opened.number)
+    assert state.finding.key == f"cofinancement/2024/{objective}"
+    assert state.finding.expected == "≥ 3\u202f500\u00a0€"  # 1 000 + 2 500
+    assert state.finding.actual == "3\u202f000\u00a0€"
+    assert exercice_findings(session, ex, 0) == []  # the contract as signed had none

@@ -17,6 +17,7 @@ class DocumentKind(StrEnum):
     CONVOCATION = "convocation"
     PROJET_DELIBERATION = "projet_deliberation"
     CONTRAT = "contrat"
+    CONTROLE_REGLES = "controle_regles"
     AVIS_VERSEMENT_BOP304 = "avis_versement_bop304"
     AVIS_VERSEMENT_FIR = "avis_versement_fir"
     SAISINE_ODPE = "saisine_odpe"
@@ -53,6 +54,7 @@ KIND_TITLES: dict[DocumentKind, str] = {
     DocumentKind.CONVOCATION: "Convocation du conseil départemental",
     DocumentKind.PROJET_DELIBERATION: "Projet de délibération",
     DocumentKind.CONTRAT: "Contrat départemental de prévention et de protection de l'enfance",
+    DocumentKind.CONTROLE_REGLES: "Contrôle des règles avant signature",
     DocumentKind.AVIS_VERSEMENT_BOP304: "Avis de versement des crédits du BOP 304",
     DocumentKind.AVIS_VERSEMENT_FIR: "Avis de versement des crédits du FIR",
     DocumentKind.SAISINE_ODPE: "Saisine de l'observatoire départemental de la protection de l'enfance",
@@ -70,7 +72,7 @@ KIND_TEMPLATES: dict[DocumentKind, str] = {
 STEP_KINDS: dict[Phase, tuple[DocumentKind, ...]] = {
     Phase.DIAGNOSIS: (DocumentKind.FICHES_ACTION, DocumentKind.PLAN_ACTION),
     Phase.DELIBERATION: (DocumentKind.CONVOCATION, DocumentKind.PROJET_DELIBERATION),
-    Phase.SIGNATURE: (DocumentKind.CONTRAT,),
+    Phase.SIGNATURE: (DocumentKind.CONTRAT, DocumentKind.CONTROLE_REGLES),
     Phase.CREDIT_PAYMENT: (DocumentKind.AVIS_VERSEMENT_BOP304, DocumentKind.AVIS_VERSEMENT_FIR),
     Phase.ODPE_REVIEW: (DocumentKind.SAISINE_ODPE, DocumentKind.AVIS_ODPE),
     Phase.EXECUTION_REPORT: (DocumentKind.RAPPORT_EXECUTION,),

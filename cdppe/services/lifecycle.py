@@ -8,7 +8,7 @@ relies on UNIQUE constraints so a payment is never recorded twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,7 @@ from cdppe.present.documents import generate_step_documents
 from cdppe.services.answers import HANDLERS, AnswerContext
 from cdppe.services.answers import AnswerRefusedError as AnswerRefusedError
 from cdppe.store.contracts import exercice_snapshot
+from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
     find_deliberation,
     find_execution_report,
@@ -100,7 +101,31 @@ def next_need(session: Session, exercice: Exercice, phase: Phase, avenant: int =
     assert contract is not None
     facts = exercice_snapshot(session, contract, exercice, avenant)
     waiting = cycle.waiting_for(facts, phase)
-    return None if waiting is None else NEEDS[waiting.kind](facts, exercice, waiting)
+    if waiting is None:
+        return None
+    need = NEEDS[waiting.kind](facts, exercice, waiting)
+    if waiting.kind is AnswerKind.SIGNATURE:
+        need = replace(need, description=need.description + findings_text(
+            exercice_findings(session, exercice, avenant)))
+    return need
+
+
+def findings_text(findings: list[FindingState]) -> str:
+    """What the signature form says of the rule check: the open findings, the reasons already given."""
+    if not findings:
+        return ""
+    lines = ["", "", f"**Contrôle des règles : {len(findings)} constat(s)** (document « Contrôle des "
+             "règles avant signature »)."]
+    for state in findings:
+        if state.refused:
+            lines.append(f"- {state.finding} — refusé par la campagne {state.finding.year}")
+        elif state.reason is None:
+            lines.append(f"- {state.finding} — motif à indiquer dans « Motif de signature malgré les "
+                         "constats »")
+        else:
+            lines.append(f"- {state.finding} — motif enregistré par {state.reason.recorded_by} : "
+                         f"{state.reason.reason}")
+    return "\n".join(lines)
 
 
 def _diagnosis_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:

@@ -40,6 +40,7 @@ from cdppe.domain.plan import (
     fiche_sort_key,
     plan_rows,
 )
+from cdppe.domain.policy import cofinancing_totals
 from cdppe.present.documents.french import departement_of
 from cdppe.store.plan import (
     amendment_lines,
@@ -56,6 +57,7 @@ from cdppe.store.plan import (
     indicator_values,
     party_members,
 )
+from cdppe.store.policy import exercice_findings, exercice_funded_lines
 from cdppe.store.workflow import (
     find_deliberation,
     find_execution_report,
@@ -346,6 +348,52 @@ class ExerciceView:
 
 
 @dataclass(frozen=True)
+class CofinancingRow:
+    objectives: str
+    state: Decimal
+    departement: Decimal
+
+    @property
+    def gap(self) -> Decimal:
+        return self.departement - self.state
+
+    @property
+    def met(self) -> bool:
+        return self.departement >= self.state
+
+
+@dataclass(frozen=True)
+class FindingView:
+    text: str
+    rule: str
+    refused: bool
+    reason: str | None
+    reason_by: str | None
+    reason_on: date | None
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """The one-page rule check for the préfecture and the ARS before a signature."""
+
+    cofinancing: list[CofinancingRow]
+    own_spending_reference: Decimal | None
+    own_spending_planned: Decimal | None
+    findings: list[FindingView]
+
+
+def _rule_check(session: Session, exercice: Exercice, avenant_number: int) -> RuleCheck:
+    lines = exercice_funded_lines(session, exercice_id=exercice.id, up_to_avenant=avenant_number)
+    rows = [CofinancingRow(" et ".join(group), state, dept)
+            for group, (state, dept) in sorted(cofinancing_totals(lines).items()) if state or dept]
+    findings = [FindingView(str(s.finding), s.finding.rule.label, s.refused,
+                            s.reason.reason if s.reason else None, s.reason.recorded_by if s.reason else None,
+                            today_paris(s.reason.recorded_at) if s.reason else None)
+                for s in exercice_findings(session, exercice, avenant_number)]
+    return RuleCheck(rows, exercice.own_spending_reference, exercice.own_spending_planned, findings)
+
+
+@dataclass(frozen=True)
 class DocumentContext:
     """Everything the documents of one contract, exercice and avenant may show."""
 
@@ -380,6 +428,7 @@ class DocumentContext:
     amendment: AmendmentView | None
     avenant_number: int
     today: date
+    rule_check: RuleCheck
 
     @property
     def years_label(self) -> str:
@@ -464,7 +513,8 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         finances=_finances(ex_view, fiches, payments),
         amendment=None if amendment is None else _amendment_view(session, amendment, ex_view, fiches,
                                                                  avenant_number),
-        avenant_number=avenant_number, today=today or today_paris())
+        avenant_number=avenant_number, today=today or today_paris(),
+        rule_check=_rule_check(session, exercice, avenant_number))
 
 
 def _contract_and_exercice(session: Session, contract_id: int, exercice_id: int) -> tuple[Contract, Exercice]:

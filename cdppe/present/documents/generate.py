@@ -42,10 +42,10 @@ def step_kinds(step: Phase, ctx: DocumentContext) -> list[DocumentKind]:
     - credit payment: one notice per envelope paid to the Département (BOP 304,
       FIR) with a non-zero amount; ONDAM goes to the ESMS, so it has none;
     - ODPE review: the record of the opinion only once the opinion is recorded;
-    - signature of an avenant (``avenant_number`` > 0): the avenant itself.
+    - signature of an avenant (``avenant_number`` > 0): the avenant itself and its rule check.
     """
     if step is Phase.SIGNATURE and ctx.avenant_number:
-        return [DocumentKind.AVENANT]
+        return [DocumentKind.AVENANT, DocumentKind.CONTROLE_REGLES]
     kinds = []
     for kind in STEP_KINDS[step]:
         envelope = kind.envelope

@@ -3,15 +3,21 @@ and PostgreSQL; an avenant is judged on each objective's whole money after it.""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, func, select
 
+from cdppe.core.dates import format_date_fr, today_paris
+from cdppe.domain.catalogue import load_catalogue
+from cdppe.present.documents import generate_step_documents
 from cdppe.services.amendments import open_amendment
 from cdppe.services.contract_io import parse_contract
 from cdppe.services.importer import import_contract
-from cdppe.services.lifecycle import AnswerRefusedError, record_answer
+from cdppe.services.lifecycle import AnswerRefusedError, next_need, record_answer
 from cdppe.store.policy import exercice_findings
 from models import Contract, Exercice, FindingReason, Signature
 from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange
@@ -105,3 +111,42 @@ def test_an_avenant_leaving_the_objective_short_is_a_finding_of_its_signature(se
     assert state.finding.expected == "≥ 3\u202f500\u00a0€"  # 1 000 + 2 500
     assert state.finding.actual == "3\u202f000\u00a0€"
     assert exercice_findings(session, ex, 0) == []  # the contract as signed had none
+
+
+def test_the_signature_form_lists_the_findings_then_the_reason_given(session: Session) -> None:
+    contract, ex, objective = short_contract(session)
+    deliberate(session, contract, ex)
+    session.commit()
+    need = next_need(session, ex, Phase.SIGNATURE)
+    assert need is not None
+    assert "**Contrôle des règles : 1 constat(s)**" in need.description
+    assert (f"- objectif n° {objective} (2024) : le Département apporte moins que l'État" in need.description
+            and "motif à indiquer dans « Motif de signature malgré les constats »" in need.description)
+    sign(session, contract, ex, SignatoryRole.PREFET, 2, "Montée en charge progressive")
+    session.commit()
+    need = next_need(session, ex, Phase.SIGNATURE)
+    assert need is not None
+    assert f"motif enregistré par {WHO} : Montée en charge progressive" in need.description
+
+
+def test_the_rule_check_document_shows_each_objective_the_finding_and_its_reason(
+        session: Session, tmp_path: Path) -> None:
+    contract, ex, objective = short_contract(session)
+    deliberate(session, contract, ex)
+    sign(session, contract, ex, SignatoryRole.PREFET, 2, "Montée en charge progressive")
+    session.commit()
+    assert contract.id is not None and ex.id is not None
+    docs = generate_step_documents(session, contract.id, ex.id, Phase.SIGNATURE, ("html",), out_dir=tmp_path)
+    [check] = [d for d in docs if d.kind == "controle_regles"]
+    markup = Path(check.path).read_text("utf-8")
+    # collapse only ASCII white space: the amounts keep their French non-breaking spaces
+    text = re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+    assert "Contrôle des règles avant signature" in text
+    # the objective short of co-financing: 1 000 € FIR against 400 €, a gap of -600 €
+    assert f"{objective} 1\u202f000\u00a0€ 400\u00a0€ -600\u00a0€ constat" in text
+    # every other mandatory objective is listed as met (1 000 € each side)
+    others = len(load_catalogue("2024").mandatory_numbers) - 1
+    assert text.count("1\u202f000\u00a0€ 1\u202f000\u00a0€ 0\u00a0€ respectée") == others
+    assert "Non vérifié : le fichier du contrat ne donne pas les dépenses propres ASE + PMI" in text
+    assert (f"motif enregistré le {format_date_fr(today_paris())} par {WHO} : Montée en charge progressive"
+            in text)

@@ -26,15 +26,16 @@ def test_cli_generates_lists_and_signs(cli_db: str, import_cf: Importer, session
     result = runner.invoke(app, ["documents", "generate", "71-2024", "--step", "signature",
                                  "--format", "html,docx", "--out", str(out), "--year", "2024"])
     assert result.exit_code == 0, result.output
-    assert "2 document(s) produit(s)" in result.stdout
+    assert "4 document(s) produit(s)" in result.stdout
     files = sorted(p.name for p in (out / "71-2024" / "2024" / "contrat").iterdir())
-    assert files == ["contrat-v1.docx", "contrat-v1.html"]
+    assert files == ["contrat-v1.docx", "contrat-v1.html",
+                     "controle_regles-v1.docx", "controle_regles-v1.html"]
 
     result = runner.invoke(app, ["documents", "generate", "71-2024", "--out", str(out)])
     assert result.exit_code == 0, result.output
     kinds = {d.kind for d in session.exec(select(GeneratedDocument)).all()}
     assert kinds == {"fiches_action", "plan_action", "convocation", "projet_deliberation", "contrat",
-                     "avis_versement_bop304", "avis_versement_fir", "saisine_odpe",
+                     "controle_regles", "avis_versement_bop304", "avis_versement_fir", "saisine_odpe",
                      "rapport_execution"}
     assert_clean_docx(list(session.exec(select(GeneratedDocument)).all()))
 

@@ -30,7 +30,7 @@ def test_hostile_fields_are_plain_text_in_every_format(session: Session, import_
                                             out_dir=tmp_path)
     assert {d.kind for d in docs} == {
         "fiches_action", "plan_action", "convocation", "projet_deliberation", "contrat",
-        "avis_versement_bop304", "avis_versement_fir", "saisine_odpe", "avis_odpe",
+        "controle_regles", "avis_versement_bop304", "avis_versement_fir", "saisine_odpe", "avis_odpe",
         "rapport_execution"}
     for doc in docs:
         text = read_doc(doc)

@@ -150,7 +150,7 @@ def test_avenant_with_its_replaced_annexes(session: Session, import_cf: Importer
     assert "d'approuver l'avenant n° 1" in delib and "7 750,40 €" in delib
     signature = generate_step_documents(session, cid, ex[2024], Phase.SIGNATURE, ("html",),
                                         avenant_number=1, out_dir=tmp_path)
-    assert [d.kind for d in signature] == ["avenant"]
+    assert [d.kind for d in signature] == ["avenant", "controle_regles"]
 
 
 def test_unknown_contract_or_exercice_is_a_french_error(session: Session, import_cf: Importer,

@@ -29,24 +29,26 @@ def test_each_generation_is_a_new_version(session: Session, import_cf: Importer,
     cid, exercices = import_cf(minimal_contract())
     first = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
     session.commit()
-    first_bytes = {d.fmt: Path(d.path).read_bytes() for d in first}
+    first_bytes = {(d.kind, d.fmt): Path(d.path).read_bytes() for d in first}
     second = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
     session.commit()
 
-    assert [(d.kind, d.fmt, d.version) for d in first] == [("contrat", "html", 1), ("contrat", "docx", 1)]
-    assert [(d.kind, d.fmt, d.version) for d in second] == [("contrat", "html", 2), ("contrat", "docx", 2)]
+    for docs, version in ((first, 1), (second, 2)):
+        assert [(d.kind, d.fmt, d.version) for d in docs] == [
+            ("contrat", "html", version), ("contrat", "docx", version),
+            ("controle_regles", "html", version), ("controle_regles", "docx", version)]
     for doc in (*first, *second):
         path = Path(doc.path)
         assert path.is_relative_to(tmp_path)
-        assert path.name == f"contrat-v{doc.version}.{doc.fmt}"
+        assert path.name == f"{doc.kind}-v{doc.version}.{doc.fmt}"
         assert path.parent == tmp_path / "71-2024" / "2024" / "contrat"
         assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
         assert doc.template_version == template_version()
         assert doc.step == "signature" and doc.contract_id == cid
         assert doc.generated_at.tzinfo is not None
-    assert {d.fmt: Path(d.path).read_bytes() for d in first} == first_bytes  # v1 untouched
+    assert {(d.kind, d.fmt): Path(d.path).read_bytes() for d in first} == first_bytes  # v1 untouched
     rows = session.exec(select(GeneratedDocument)).all()
-    assert len(rows) == 4
+    assert len(rows) == 8
     assert_clean_docx([*first, *second])
 
 

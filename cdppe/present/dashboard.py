@@ -13,7 +13,9 @@ Rules:
   (``compute_deadlines``); an *overdue step* is a deadline that escalates
   (informational dates excluded) whose date is before the day of the dashboard;
 - paid = notified amounts recorded; ONDAM is paid to the ESMS, never to the
-  Département: its paid amount is empty.
+  Département: its paid amount is empty;
+- findings: the policy findings of the contract as signed (``cdppe.store.policy``), each
+  with whether its reason is recorded.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from cdppe.store.national import (
     paid_by_exercice,
 )
 from cdppe.store.plan import contract_exercices
+from cdppe.store.policy import exercice_findings
+from models import Exercice
 from models.enums import FundingSource, Phase, PhaseStatus
 
 DASHBOARD_KEY = "cdppe-tableau-de-bord-national"
@@ -74,6 +78,8 @@ class ExerciceRow:
     ondam_planned: Decimal
     state_total: Decimal
     paid_total: Decimal
+    findings_count: int = 0
+    findings: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ EXERCICE_COLUMNS: list[tuple[str, str, str]] = [
     ("ONDAM prévu", "ondam_planned", "money"),
     ("Total État", "state_total", "money"),
     ("Total versé au Département", "paid_total", "money"),
+    ("Constats des règles", "findings_count", "int"),
+    ("Détail des constats", "findings", "text"),
 ]
 
 OBJECTIVE_COLUMNS: list[tuple[str, str, str]] = [
@@ -182,8 +190,18 @@ def exercice_rows(session: Session, as_of: date) -> list[ExerciceRow]:
             effective_date=ex.effective_date, report_due_date=ex.report_due_date,
             bop304_planned=ex.bop304, bop304_paid=ex_paid.get(FundingSource.BOP304),
             fir_planned=ex.fir, fir_paid=ex_paid.get(FundingSource.FIR), ondam_planned=ex.ondam,
-            state_total=ex.state_total, paid_total=sum(ex_paid.values(), ZERO)))
+            state_total=ex.state_total, paid_total=sum(ex_paid.values(), ZERO),
+            **_findings_cells(session, ex)))
     return rows
+
+
+def _findings_cells(session: Session, exercice: Exercice) -> dict[str, Any]:
+    """The contract's policy findings (co-financing, maintenance of effort) and what became of them."""
+    findings = exercice_findings(session, exercice)
+    texts = [f"{s.finding.subject} : " + ("refusé par la campagne" if s.refused else
+                                         "motif à enregistrer" if s.is_open else "signé avec motif")
+             for s in findings]
+    return {"findings_count": len(findings), "findings": "; ".join(texts)}
 
 
 def objective_rows(session: Session) -> list[ObjectiveRow]:

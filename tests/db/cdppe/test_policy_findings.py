@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 
 from cdppe.core.dates import format_date_fr, today_paris
 from cdppe.domain.catalogue import load_catalogue
+from cdppe.present.dashboard import exercice_rows
 from cdppe.present.documents import generate_step_documents
 from cdppe.services.amendments import open_amendment
 from cdppe.services.contract_io import parse_contract
@@ -150,3 +151,15 @@ def test_the_rule_check_document_shows_each_objective_the_finding_and_its_reason
     assert "Non vérifié : le fichier du contrat ne donne pas les dépenses propres ASE + PMI" in text
     assert (f"motif enregistré le {format_date_fr(today_paris())} par {WHO} : Montée en charge progressive"
             in text)
+
+
+def test_the_national_dashboard_counts_findings_and_says_whether_they_are_justified(
+        session: Session) -> None:
+    contract, ex, objective = short_contract(session)
+    [row] = exercice_rows(session, date(2024, 12, 1))
+    assert (row.findings_count, row.findings) == (1, f"objectif n° {objective} (2024) : motif à enregistrer")
+    deliberate(session, contract, ex)
+    sign(session, contract, ex, SignatoryRole.PREFET, 2, "Montée en charge progressive")
+    session.commit()
+    [row] = exercice_rows(session, date(2024, 12, 3))
+    assert row.findings == f"objectif n° {objective} (2024) : signé avec motif"

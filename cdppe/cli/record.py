@@ -54,6 +54,8 @@ def parse_fields(args: list[str]) -> dict[str, Any]:
 
 def record_command(ctx: typer.Context, phase: str, contract: str,
                    year: int | None = typer.Option(None, help="Exercice (par défaut : le premier en cours)"),
+                   avenant: int = typer.Option(0, min=0, help="Étape de l'avenant n° N (délibération, "
+                                                               "signature) ; 0 : le contrat"),
                    resume: bool = typer.Option(True, help="Relancer le flow en attente")) -> None:
     """Enregistre la réponse attendue par une étape : cdppe record signature 71-2024 --role prefet ...
 
@@ -77,7 +79,8 @@ def record_command(ctx: typer.Context, phase: str, contract: str,
                       soft_wrap=True)
             raise typer.Exit(2) from exc
     try:
-        summary, flow_run_id, answer, key, ex_year = record_fields(contract, year, target, fields, resume)
+        summary, flow_run_id, answer, key, ex_year = record_fields(contract, year, target, fields, resume,
+                                                                   avenant)
     except (AnswerRefusedError, ContractNotFoundError) as exc:
         err.print(f"[bold red]Refusé[/] : {exc}", highlight=False)
         raise typer.Exit(2) from exc

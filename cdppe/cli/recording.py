@@ -21,7 +21,7 @@ from cdppe.services.lifecycle import (
 )
 from cdppe.store.contracts import ContractNotFoundError, find_contract, find_exercice
 from cdppe.store.db import session_scope
-from cdppe.store.plan import contract_exercices
+from cdppe.store.plan import contract_exercices, find_amendment
 from cdppe.store.workflow import get_phase_state
 from models import Contract, Exercice
 from models.enums import Phase
@@ -92,7 +92,7 @@ RECORD_ATTEMPTS = 3
 
 
 def _record_once(contract: str, year: int | None, target: Phase, fields: dict[str, Any],
-                 resume: bool) -> tuple[str, str | None, dict[str, Any], str, int]:
+                 resume: bool, avenant: int) -> tuple[str, str | None, dict[str, Any], str, int]:
     """One transaction: find the step, validate and record; (summary, flow run, answer as JSON, key, year).
 
     When the step waits in a run that is to be resumed, the Prefect API must answer
@@ -102,28 +102,32 @@ def _record_once(contract: str, year: int | None, target: Phase, fields: dict[st
         c, ex = waiting_exercice(session, contract, year)
         assert ex.id is not None
         lock_exercice(session, ex.id)  # an answer given at the same moment waits here, then is seen
-        need = next_need(session, ex, target)
+        if avenant and find_amendment(session, exercice_id=ex.id, number=avenant) is None:
+            raise AnswerRefusedError(f"l'avenant n° {avenant} n'existe pas pour {c.key} {ex.year} "
+                                     "(ouvrez-le d'abord avec le déploiement « avenant »).")
+        need = next_need(session, ex, target, avenant)
         if need is None:
-            raise AnswerRefusedError(f"la phase {target.label} de {c.key} {ex.year} n'attend rien.")
+            of = f" de l'avenant n° {avenant}" if avenant else ""
+            raise AnswerRefusedError(f"la phase {target.label}{of} de {c.key} {ex.year} n'attend rien.")
         try:
             answer = need.answer_type.model_validate(fields)
         except ValidationError as exc:
             lines = [f"--{'-'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors()]
             raise AnswerRefusedError("réponse incomplète ou invalide :\n  " + "\n  ".join(lines)) from exc
-        flow_run_id = get_phase_state(session, ex.id, target).flow_run_id
+        flow_run_id = get_phase_state(session, ex.id, target, avenant).flow_run_id
         if resume and flow_run_id:
             require_prefect_api()
-        summary = record_answer(session, c, ex, target, answer, today_paris())
+        summary = record_answer(session, c, ex, target, answer, today_paris(), avenant)
         return summary, flow_run_id, answer.model_dump(mode="json"), c.key, ex.year
 
 
 def record_fields(contract: str, year: int | None, target: Phase, fields: dict[str, Any],
-                  resume: bool = True) -> tuple[str, str | None, dict[str, Any], str, int]:
+                  resume: bool = True, avenant: int = 0) -> tuple[str, str | None, dict[str, Any], str, int]:
     """Record an answer; the loser of two answers given at once gets the same French refusal as a
     second answer given afterwards: its transaction is rolled back and replayed on fresh rows."""
     for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
-            return _record_once(contract, year, target, fields, resume)
+            return _record_once(contract, year, target, fields, resume, avenant)
         except (IntegrityError, OperationalError):
             if attempt == RECORD_ATTEMPTS:
                 raise AnswerRefusedError("une autre réponse est enregistrée au même moment sur cet "

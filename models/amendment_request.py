@@ -15,8 +15,18 @@ class EnvelopeChange(BaseModel):
     initial: str | None = Field(default=None, title="Montant initialement prévu",
                                 description="Par défaut : l'enveloppe actuelle de l'exercice")
     carry_over: str | None = Field(default=None, title="Report de crédits de l'exercice précédent",
-                                   description="Calculé à partir des versements et de la consommation "
-                                               "si laissé vide ; refusé s'il en diffère")
+                                   description="Laissé vide : le report proposé (versements moins "
+                                               "consommation, selon la règle de la campagne) ; un autre "
+                                               "montant convenu par les parties demande son motif")
+    carry_over_reason: str | None = Field(default=None, title="Motif du report convenu",
+                                          description="Obligatoire si le report diffère du report proposé "
+                                                      "ou si une consommation de l'exercice précédent manque",
+                                          max_length=2000)
+    carry_over_other: str = Field(default="0", title="Report de crédits d'un autre contrat")
+    carry_over_other_from: str | None = Field(
+        default=None, title="Contrat d'origine de ce report",
+        description="Ex. : contrat de prévention et de lutte contre la pauvreté 2023 (action transférée)",
+        max_length=200)
     supplementary: str = Field(default="0", title="Crédits supplémentaires")
     transfer_in: str = Field(default="0", title="Crédits transférés d'un autre contrat")
     new_actions: str = Field(default="0", title="Nouvelles actions")

@@ -144,6 +144,7 @@ class DeadlineStatus(StrEnum):
 class AmendmentPart(StrEnum):
     INITIAL = "initial"
     CARRY_OVER = "carry_over"
+    CARRY_OVER_OTHER = "carry_over_other"
     SUPPLEMENTARY = "supplementary"
     TRANSFER_IN = "transfer_in"
     NEW_ACTIONS = "new_actions"
@@ -153,6 +154,7 @@ class AmendmentPart(StrEnum):
         return {
             "initial": "montant initialement prévu",
             "carry_over": "report de crédits de l'exercice précédent",
+            "carry_over_other": "report de crédits d'un autre contrat",
             "supplementary": "crédits supplémentaires",
             "transfer_in": "crédits transférés d'un autre contrat",
             "new_actions": "nouvelles actions",
@@ -176,3 +178,17 @@ class PolicyMode(StrEnum):
 
     REPORT = "signaler"
     REFUSE = "refuser"
+
+
+class CarryOverRule(StrEnum):
+    """How a campaign counts the unused credits an avenant carries over (it changed between campaigns)."""
+
+    NET_PER_ENVELOPE = "net_par_enveloppe"
+    SUM_PER_FICHE = "somme_par_fiche"
+
+    @property
+    def label(self) -> str:
+        labels = {"net_par_enveloppe": "versé moins consommé, net par enveloppe",
+                  "somme_par_fiche": "somme des crédits État non consommés de chaque fiche (une fiche "
+                                     "en dépassement n'absorbe pas le reliquat d'une autre)"}
+        return labels[self.value]

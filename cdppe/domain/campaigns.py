@@ -14,7 +14,7 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.enums import PolicyMode, PolicyRule
+from models.enums import CarryOverRule, PolicyMode, PolicyRule
 
 
 class CampaignDate(BaseModel):
@@ -32,6 +32,8 @@ class Campaign(BaseModel):
     draft: CampaignDate | None = None
     signed_contract: CampaignDate | None = None
     execution_report: CampaignDate | None = None
+    carry_over_rule: CarryOverRule = Field(
+        default=CarryOverRule.NET_PER_ENVELOPE, description="How the year's avenants count the carry-over")
     policy: dict[PolicyRule, PolicyMode] = Field(
         default_factory=dict, description="What each policy rule's finding does; unset: it is reported")
 
@@ -68,3 +70,9 @@ def policy_mode(year: int, rule: PolicyRule) -> PolicyMode:
     """What a finding of ``rule`` does in exercice ``year``: reported unless its campaign refuses it."""
     campaign = load_campaign(year)
     return campaign.mode(rule) if campaign else PolicyMode.REPORT
+
+
+def carry_over_rule(year: int) -> CarryOverRule:
+    """The rule the avenants of exercice ``year`` count their carry-over by (net per envelope unless said)."""
+    campaign = load_campaign(year)
+    return campaign.carry_over_rule if campaign else CarryOverRule.NET_PER_ENVELOPE

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
-from cdppe.domain.campaigns import policy_mode
+from cdppe.domain.campaigns import carry_over_rule, policy_mode
+from cdppe.domain.carry_over import EnvelopeCarryOver, FicheUse, carry_over
 from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_number
 from cdppe.domain.policy import FundedLine, cofinancing_findings
 from cdppe.store.amendments import (
@@ -38,8 +39,8 @@ from models import (
     FicheAction,
     MoneyLine,
 )
-from models.amendment_request import AmendmentRequest
-from models.enums import AmendmentPart, FundingSource, Payer, PolicyMode
+from models.amendment_request import AmendmentRequest, EnvelopeChange
+from models.enums import AmendmentPart, CarryOverRule, FundingSource, Payer, PolicyMode
 
 
 class AmendmentRefusedError(ValueError):
@@ -76,36 +77,40 @@ def fiche_sources(session: Session, exercice: Exercice) -> dict[int, FundingSour
     return {fid: src for fid, (_, src) in best.items()}
 
 
-def unused_credits(session: Session, exercice: Exercice) -> dict[FundingSource, Decimal]:
-    """Per envelope: notified payments minus the State money the report says was consumed."""
-    paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for p in payments_by_source(session, exercice_id=exercice.id).values():
-        paid[p.source] += p.notified_amount
-    sources = fiche_sources(session, exercice)
-    consumed: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for exe in fiche_executions(session, exercice_id=exercice.id).values():
-        if exe.consumed_etat is None:
-            continue
-        source = exe.consumed_source or sources.get(exe.fiche_id)
-        if source is not None:
-            consumed[source] += exe.consumed_etat
-    return {s: max(paid[s] - consumed[s], ZERO) for s in (FundingSource.BOP304, FundingSource.FIR)
-            if s in paid}
+def fiche_uses(session: Session, exercice: Exercice) -> list[FicheUse]:
+    """Each fiche's State money per envelope (BOP 304, FIR) and the consumption its report declares.
 
-
-def unused_credits_per_fiche(session: Session, exercice: Exercice) -> dict[str, Decimal]:
-    """Per fiche number: planned State money minus reported consumption (never negative)."""
-    fiches = fiches_with_money_in(session, exercice_id=exercice.id)
-    planned: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    A fiche declares one consumption figure, against its ``consumed_source`` or else the envelope
+    of its largest State line; its lines in another envelope then count as not consumed."""
+    numbers = fiches_with_money_in(session, exercice_id=exercice.id)
+    planned: dict[tuple[int | None, FundingSource], Decimal] = defaultdict(lambda: ZERO)
     for line in state_money_lines(session, exercice_id=exercice.id, without=FundingSource.ONDAM):
-        planned[line.fiche_id] += line.amount
-    consumed = {fid: e.consumed_etat for fid, e in fiche_executions(session, exercice_id=exercice.id).items()}
-    out = {}
-    for fid, amount in planned.items():
-        used = consumed.get(fid)
-        if used is not None:
-            out[fiches[fid]] = max(amount - used, ZERO)
-    return out
+        if line.source is not None:
+            planned[(line.fiche_id, line.source)] += line.amount
+    main = fiche_sources(session, exercice)
+    executions = fiche_executions(session, exercice_id=exercice.id)
+    declared: dict[int | None, tuple[FundingSource | None, Decimal]] = {
+        fid: (exe.consumed_source or main.get(fid or 0), exe.consumed_etat)
+        for fid, exe in executions.items() if exe.consumed_etat is not None}
+    uses = []
+    for (fid, source), amount in planned.items():
+        consumed: Decimal | None = None
+        if fid in declared:
+            consumed = declared[fid][1] if declared[fid][0] is source else ZERO
+        uses.append(FicheUse(numbers.get(fid, "?"), source, amount, consumed))
+    for fid, (against, used) in declared.items():  # declared against an envelope the fiche has no line in
+        if against is not None and against is not FundingSource.ONDAM and (fid, against) not in planned:
+            uses.append(FicheUse(numbers.get(fid, "?"), against, ZERO, used))
+    return uses
+
+
+def carry_over_figures(session: Session, previous: Exercice,
+                       rule: CarryOverRule) -> dict[FundingSource, EnvelopeCarryOver]:
+    """Per envelope paid in ``previous``: net and per-fiche carry-over, fiches lacking consumption."""
+    paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for p in payments_by_source(session, exercice_id=previous.id).values():
+        paid[p.source] += p.notified_amount
+    return carry_over(paid, fiche_uses(session, previous), rule)
 
 
 def _money(value: str, where: str, problems: list[str]) -> Decimal:
@@ -132,9 +137,10 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
 
 def _envelope_lines(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
                     problems: list[str]) -> list[AmendmentLine]:
-    """Each envelope's parts; the carry-over is last year's unused credits, never another figure."""
+    """Each envelope's parts; the carry-over is the proposed one unless the parties agree another
+    figure and say why."""
     prev = previous_exercice(session, contract, exercice)
-    carry = unused_credits(session, prev) if prev else {}
+    figures = carry_over_figures(session, prev, carry_over_rule(exercice.year)) if prev else {}
     current = exercice.envelope
     paid = {source: p.notified_amount
             for source, p in payments_by_source(session, exercice_id=exercice.id).items()}
@@ -145,30 +151,64 @@ def _envelope_lines(session: Session, contract: Contract, exercice: Exercice, re
         if env.source in seen:
             problems.append(f"{where} : enveloppe présente deux fois")
         seen.add(env.source)
-        computed_carry = carry.get(env.source, ZERO)
-        if env.carry_over is not None:
-            given = _money(env.carry_over, f"{where}.carry_over", problems)
-            if given != computed_carry:
-                problems.append(
-                    f"{where}.carry_over : le report doit égaler les crédits non consommés de "
-                    f"l'exercice précédent (attendu : {format_eur(computed_carry)}, trouvé : "
-                    f"{format_eur(given)})")
+        carry, carry_label = _carry_part(env, figures.get(env.source), prev, where, problems)
+        other, other_label = _carry_other_part(env, where, problems)
         parts = {
             AmendmentPart.INITIAL: (_money(env.initial, f"{where}.initial", problems)
                                     if env.initial is not None else current.amount(env.source)),
-            AmendmentPart.CARRY_OVER: computed_carry,
+            AmendmentPart.CARRY_OVER: carry,
+            AmendmentPart.CARRY_OVER_OTHER: other,
             AmendmentPart.SUPPLEMENTARY: _money(env.supplementary, f"{where}.supplementary", problems),
             AmendmentPart.TRANSFER_IN: _money(env.transfer_in, f"{where}.transfer_in", problems),
             AmendmentPart.NEW_ACTIONS: _money(env.new_actions, f"{where}.new_actions", problems),
         }
+        labels = {AmendmentPart.CARRY_OVER: carry_label, AmendmentPart.CARRY_OVER_OTHER: other_label}
         total = sum(parts.values(), ZERO)
         if env.source in paid and total < paid[env.source]:
             problems.append(f"{where} : nouveau total {format_eur(total)} inférieur au montant déjà "
                             f"versé {format_eur(paid[env.source])}")
         lines.extend(AmendmentLine(amendment_id=0, source=env.source, part=part, amount=amount,
-                                   label=part.label) for part, amount in parts.items() if amount or
-                     part is AmendmentPart.INITIAL)
+                                   label=labels.get(part) or part.label)
+                     for part, amount in parts.items() if amount or part is AmendmentPart.INITIAL)
     return lines
+
+
+def _carry_part(env: EnvelopeChange, figure: EnvelopeCarryOver | None, previous: Exercice | None,
+                where: str, problems: list[str]) -> tuple[Decimal, str | None]:
+    """The carry-over of this contract's previous year: the proposal, or the agreed figure and its reason."""
+    proposed = ZERO if figure is None else figure.proposed
+    reason = (env.carry_over_reason or "").strip()
+    if env.carry_over is None:
+        if proposed is None:
+            assert figure is not None and previous is not None
+            problems.append(
+                f"{where}.carry_over : aucun report proposé, la consommation {previous.year} est inconnue "
+                f"pour les fiches {', '.join(figure.missing)} ({figure.explanation()}). Renseignez-la "
+                "au rapport d'exécution, ou indiquez le report convenu et son motif.")
+        return proposed or ZERO, None
+    given = _money(env.carry_over, f"{where}.carry_over", problems)
+    if given == proposed:
+        return given, None
+    if not reason:
+        shown = "aucun (consommation inconnue)" if proposed is None else format_eur(proposed)
+        explained = f" ; {figure.explanation()}" if figure else ""
+        problems.append(f"{where}.carry_over_reason : le report convenu ({format_eur(given)}) diffère du "
+                        f"report proposé ({shown}{explained}) : indiquez le motif du report convenu")
+        return given, None
+    shown = "aucun" if proposed is None else format_eur(proposed)
+    return given, f"{AmendmentPart.CARRY_OVER.label} (convenu ; proposé : {shown} ; motif : {reason})"
+
+
+def _carry_other_part(env: EnvelopeChange, where: str, problems: list[str]) -> tuple[Decimal, str | None]:
+    """Unused credits of another contract carried into this one: the contract must be named."""
+    amount = _money(env.carry_over_other, f"{where}.carry_over_other", problems)
+    origin = (env.carry_over_other_from or "").strip()
+    if amount and not origin:
+        problems.append(f"{where}.carry_over_other_from : nommez le contrat d'origine du report "
+                        f"de {format_eur(amount)}")
+    if not amount:
+        return amount, None
+    return amount, f"{AmendmentPart.CARRY_OVER_OTHER.label} : {origin}"
 
 
 def _transfers(session: Session, exercice: Exercice, request: AmendmentRequest,

@@ -12,11 +12,11 @@ What opening does (and only this; nothing of exercice N is written):
   same; their money lines of N *as amended* (signed avenants and fongibilité
   applied) are copied to N+1, unless N+1 already has money lines;
 - **indicators**: each indicator without a target for N+1 gets its latest earlier target;
-- **carry-over**: per envelope, the notified payments of N minus the State
-  consumption the execution report declares (``unused_credits``), and per
-  fiche, planned State money minus declared consumption; this is a
-  *proposal*: the avenant of N+1 carries it (its form computes the same
-  figure and refuses another one);
+- **carry-over**: per envelope, both figures of ``cdppe.domain.carry_over`` (net
+  per envelope, sum of each fiche's unspent State money) and the proposal under
+  the N+1 campaign's rule; none for an envelope while a fiche's consumption is
+  unknown (the fiches are listed). The avenant of N+1 proposes the same figure;
+  the parties may agree another one with its reason;
 - **campaign**: the national calendar of N+1 (``cdppe/campaigns``) is attached.
 
 All of it is recorded in the ``opening`` entry of the N+1 diagnosis step
@@ -37,13 +37,12 @@ from sqlmodel import Session
 
 from cdppe.core.dates import format_date_fr, utcnow
 from cdppe.core.money import ZERO, format_eur, money_str, to_money
-from cdppe.domain.campaigns import load_campaign
-from cdppe.services.amendments import fiche_sources, unused_credits, unused_credits_per_fiche
+from cdppe.domain.campaigns import carry_over_rule, load_campaign
+from cdppe.services.amendments import carry_over_figures, fiche_uses
 from cdppe.services.consolidation import consolidate_exercice, opening_record, store_opening_record
 from cdppe.store.amendments import state_money_lines
 from cdppe.store.audit import record_event
 from cdppe.store.exercices import (
-    declared_consumptions,
     exercices_by_year,
     money_line_count,
     valorised_departement_lines,
@@ -52,17 +51,15 @@ from cdppe.store.plan import (
     contract_fiches,
     contract_indicators,
     contract_objectives,
-    fiche_executions,
     indicator_value_rows,
 )
-from cdppe.store.workflow import payments_by_source
 from models import (
     Contract,
     Exercice,
     IndicatorValue,
     MoneyLine,
 )
-from models.enums import FundingSource, Payer
+from models.enums import CarryOverRule, FundingSource, Payer
 
 PAID_ENVELOPES = (FundingSource.BOP304, FundingSource.FIR)
 
@@ -89,39 +86,32 @@ class OpeningResult:
         return {k: to_money(v) for k, v in self.record["carry_over_per_fiche"].items()}
 
 
-def _consumed(session: Session, exercice: Exercice) -> dict[FundingSource, Decimal]:
-    """State consumption declared per envelope (same attribution as ``unused_credits``)."""
-    sources = fiche_sources(session, exercice)
-    out: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for exe in fiche_executions(session, exercice_id=exercice.id).values():
-        source = exe.consumed_source or sources.get(exe.fiche_id)
-        if exe.consumed_etat is not None and source is not None:
-            out[source] += exe.consumed_etat
-    return dict(out)
-
-
 def carry_over_proposal(session: Session, previous: Exercice) -> dict[str, Any]:
-    """Paid, declared consumption and unused credits of ``previous``, per envelope and per fiche."""
-    paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for p in payments_by_source(session, exercice_id=previous.id).values():
-        paid[p.source] += p.notified_amount
-    consumed = _consumed(session, previous)
-    unused = unused_credits(session, previous)
-    declared = declared_consumptions(session, exercice_id=previous.id)
-    warnings = []
-    for source in PAID_ENVELOPES:
-        if source not in paid:
-            warnings.append(f"{source.label} : aucun versement enregistré pour {previous.year}, "
-                            "aucun report proposé")
-    if not declared and paid:
-        warnings.append(f"aucune consommation déclarée pour {previous.year} (rapport d'exécution) : "
-                        "le report proposé est la totalité des versements, à revoir")
+    """Paid, declared consumption and the carry-over of ``previous`` under the next campaign's rule:
+    per envelope both figures (net, sum per fiche) and the proposal; per fiche the unspent money;
+    the fiches lacking a consumption (no proposal for their envelope then)."""
+    rule = carry_over_rule(previous.year + 1)
+    figures = carry_over_figures(session, previous, rule)
+    uses = fiche_uses(session, previous)
+    warnings = [f"{source.label} : aucun versement enregistré pour {previous.year}, aucun report proposé"
+                for source in PAID_ENVELOPES if source not in figures]
+    for figure in figures.values():
+        if figure.missing:
+            warnings.append(f"{figure.source.label} : aucun report proposé, consommation {previous.year} "
+                            f"inconnue pour les fiches {', '.join(figure.missing)} (rapport d'exécution)")
+    per_fiche: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for use in uses:
+        if use.consumed is not None:
+            per_fiche[use.number] += max(use.planned - use.consumed, ZERO)
     return {
-        "paid": {s.value: money_str(a) for s, a in paid.items()},
-        "consumed": {s.value: money_str(consumed.get(s, ZERO)) for s in paid},
-        "carry_over": {s.value: money_str(a) for s, a in unused.items()},
-        "carry_over_per_fiche": {k: money_str(v) for k, v in unused_credits_per_fiche(
-            session, previous).items()},
+        "rule": rule.value,
+        "paid": {s.value: money_str(f.paid) for s, f in figures.items()},
+        "consumed": {s.value: money_str(f.consumed) for s, f in figures.items()},
+        "carry_over": {s.value: money_str(f.proposed) for s, f in figures.items() if f.proposed is not None},
+        "carry_over_net": {s.value: money_str(f.net) for s, f in figures.items()},
+        "carry_over_sum_per_fiche": {s.value: money_str(f.per_fiche) for s, f in figures.items()},
+        "missing_consumption": {s.value: list(f.missing) for s, f in figures.items() if f.missing},
+        "carry_over_per_fiche": {k: money_str(v) for k, v in per_fiche.items()},
         "warnings": warnings,
     }
 
@@ -287,6 +277,23 @@ def _record_opening(session: Session, contract: Contract, previous: Exercice, ta
     session.flush()
 
 
+def _carry_row(r: dict[str, Any], source: FundingSource) -> str:
+    paid = r["paid"].get(source.value)
+    if paid is None:
+        return f"| {source.label} | — | — | — | — | — |"
+
+    def cell(key: str) -> str:
+        value = r.get(key, {}).get(source.value)
+        return "—" if value is None else format_eur(to_money(value))
+
+    proposed = cell("carry_over")
+    if source.value in r.get("missing_consumption", {}):
+        missing = ", ".join(r["missing_consumption"][source.value])
+        proposed = f"inconnu (consommation manquante : {missing})"
+    return (f"| {source.label} | {format_eur(to_money(paid))} | {cell('consumed')} "
+            f"| {cell('carry_over_net')} | {cell('carry_over_sum_per_fiche')} | {proposed} |")
+
+
 def opening_markdown(result: OpeningResult, departement_name: str) -> str:
     """French summary of an opening (Prefect artifact and CLI)."""
     r = result.record
@@ -297,16 +304,12 @@ def opening_markdown(result: OpeningResult, departement_name: str) -> str:
         lines.append(f"L'exercice {result.year} a été ajouté au contrat (dernière année : {result.year}).")
     lines += [f"Lignes financières reprises : {r['money_lines_copied']} ; cibles d'indicateurs "
               f"reconduites : {r['targets_carried']}.", "",
-              "## Report de crédits proposé (versé − consommé déclaré)", "",
-              "| Enveloppe | Versé | Consommé déclaré | Report proposé |", "|---|---:|---:|---:|"]
+              f"## Report de crédits proposé ({CarryOverRule(r.get('rule', 'net_par_enveloppe')).label})", "",
+              "| Enveloppe | Versé | Consommé déclaré | Net par enveloppe | Somme par fiche "
+              "| Report proposé |",
+              "|---|---:|---:|---:|---:|---:|"]
     for source in PAID_ENVELOPES:
-        paid = r["paid"].get(source.value)
-        if paid is None:
-            lines.append(f"| {source.label} | — | — | — |")
-            continue
-        lines.append(f"| {source.label} | {format_eur(to_money(paid))} | "
-                     f"{format_eur(to_money(r['consumed'].get(source.value, '0')))} | "
-                     f"{format_eur(to_money(r['carry_over'].get(source.value, '0')))} |")
+        lines.append(_carry_row(r, source))
     if r["carry_over_per_fiche"]:
         lines += ["", "### Par fiche (État prévu − consommé déclaré)", "", "| Fiche | Non consommé |",
                   "|---|---:|"]

@@ -193,11 +193,13 @@ class FinanceRow:
     planned: Decimal
     consumed: Decimal
     paid: Decimal | None
+    missing: tuple[str, ...] = ()  # fiches of this envelope whose consumption is not reported
 
     @property
     def remaining(self) -> Decimal | None:
-        """What is left of the money paid (``None`` before the payment): the reliquat."""
-        return None if self.paid is None else self.paid - self.consumed
+        """What is left of the money paid: the reliquat. ``None`` before the payment, and while a
+        fiche's consumption is unknown (counting it as 0 € would overstate the carry-over)."""
+        return None if self.paid is None or self.missing else self.paid - self.consumed
 
 
 @dataclass(frozen=True)
@@ -645,8 +647,11 @@ def _finances(ex_view: ExerciceView, fiches: list[FicheView],
         consumed = sum((f.execution.consumed_etat or ZERO for f in fiches
                         if f.execution and consumed_source(f) is source), ZERO)
         pay = payments.get(source.value)
+        missing = tuple(f.number for f in fiches if source in f.sources and source is not FundingSource.ONDAM
+                        and (f.execution is None or f.execution.consumed_etat is None))
         if planned or consumed or pay:
-            finances.append(FinanceRow(source, planned, consumed, pay.notified_amount if pay else None))
+            finances.append(FinanceRow(source, planned, consumed, pay.notified_amount if pay else None,
+                                       missing))
     return finances
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from cdppe.services.amendments import AmendmentRefusedError, open_amendment, unused_credits
+from cdppe.services.amendments import AmendmentRefusedError, carry_over_figures, open_amendment
 from cdppe.services.contract_io import parse_contract
 from cdppe.services.importer import import_contract
 from models import (
@@ -25,7 +25,7 @@ from models import (
     Payment,
 )
 from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange, Transfer
-from models.enums import AmendmentPart, FundingSource
+from models.enums import AmendmentPart, CarryOverRule, FundingSource
 from tests.factories import minimal_contract
 
 AS_OF = date(2025, 6, 30)
@@ -45,14 +45,26 @@ def two_years(session: Session) -> tuple[Contract, Exercice, Exercice]:
     return contract, ex24, ex25
 
 
-def pay_and_consume(session: Session, ex: Exercice) -> None:
-    """FIR fully paid, 400 € of it reported consumed: 2 600 € unused if the FIR envelope is 3 000 €."""
+FIR_FICHES = ("1", "3", "5")  # minimal_contract: fiches 1, 3, 5 have 1 000 € FIR each (3 000 €)
+
+
+def pay_and_consume(session: Session, ex: Exercice,
+                    consumed: dict[str, str | None] | None = None) -> None:
+    """FIR fully paid (3 000 €); the report declares per FIR fiche (default: fiche 1 400 €, the others
+    0 €). ``None`` leaves a fiche's consumption blank: unknown."""
+    consumed = consumed if consumed is not None else {"1": "400.00", "3": "0.00", "5": "0.00"}
     session.add(Payment(exercice_id=ex.id or 0, source=FundingSource.FIR, planned_amount=ex.fir,
                         notified_amount=ex.fir, received_on=date(2025, 1, 15), recorded_by="t"))
-    fiche = session.exec(select(FicheAction).where(FicheAction.number == "1")).one()
-    session.add(FicheExecution(fiche_id=fiche.id or 0, exercice_id=ex.id or 0,
-                               consumed_etat=Decimal("400.00")))
+    for number, amount in consumed.items():
+        fiche = session.exec(select(FicheAction).where(FicheAction.number == number)).one()
+        session.add(FicheExecution(fiche_id=fiche.id or 0, exercice_id=ex.id or 0,
+                                   consumed_etat=None if amount is None else Decimal(amount)))
     session.commit()
+
+
+def carry_lines(session: Session, amendment_id: int) -> dict[AmendmentPart, tuple[Decimal, str | None]]:
+    return {line.part: (line.amount, line.label) for line in session.exec(
+        select(AmendmentLine).where(AmendmentLine.amendment_id == amendment_id))}
 
 
 def request(**kwargs: object) -> AmendmentRequest:
@@ -68,7 +80,10 @@ def test_carry_over_is_paid_minus_consumed(session: Session) -> None:
     contract, ex24, ex25 = two_years(session)
     pay_and_consume(session, ex24)
     expected = ex24.fir - Decimal("400.00")
-    assert unused_credits(session, ex24) == {FundingSource.FIR: expected}
+    [fir] = carry_over_figures(session, ex24, CarryOverRule.NET_PER_ENVELOPE).values()
+    assert (fir.source, fir.paid, fir.consumed, fir.net, fir.missing) == (
+        FundingSource.FIR, Decimal("3000.00"), Decimal("400.00"), expected, ())
+    assert fir.proposed == expected == Decimal("2600.00")
     opened = open_amendment(session, contract, ex25, request(), AS_OF)
     session.commit()
     lines = {line.part: line.amount for line in session.exec(
@@ -88,7 +103,9 @@ def test_wrong_carry_over_and_bad_transfer_refused(session: Session) -> None:
         open_amendment(session, contract, ex25, bad, AS_OF)
     session.rollback()
     text = str(info.value)
-    assert "carry_over" in text and "fiche '404' inconnue" in text and "n'a que" in text
+    assert ("carry_over_reason : le report convenu (5\u00a0€) diffère du report proposé "
+            "(2\u202f600\u00a0€") in text
+    assert "fiche '404' inconnue" in text and "n'a que" in text
     assert session.exec(select(func.count()).select_from(Amendment)).one() == 0
 
 
@@ -160,3 +177,65 @@ def test_an_avenant_writing_13A_amends_fiche_13_a_and_creates_no_new_fiche(sessi
     assert sorted(line.amount for line in avenant_lines) == [Decimal("100.00"), Decimal("100.00")]
     indicator = session.exec(select(Indicator)).one()
     assert indicator.fiche_number == "13 a"
+
+
+def test_unknown_consumption_blocks_the_proposal_and_names_the_fiches(session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24, {"1": "400.00", "3": None})  # 3 blank, 5 never reported
+    [fir] = carry_over_figures(session, ex24, CarryOverRule.NET_PER_ENVELOPE).values()
+    assert fir.missing == ("3", "5") and fir.proposed is None
+    assert fir.net == Decimal("2600.00")  # what 0 € for the blanks would have given, never proposed
+    with pytest.raises(AmendmentRefusedError) as info:
+        open_amendment(session, contract, ex25, request(), AS_OF)
+    session.rollback()
+    assert "envelopes[0] (FIR).carry_over : aucun report proposé, la consommation 2024 est inconnue " \
+           "pour les fiches 3, 5" in str(info.value)
+    assert session.exec(select(func.count()).select_from(Amendment)).one() == 0
+
+
+def test_the_parties_agree_another_carry_over_with_a_reason(session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24, {"1": "400.00", "3": None})
+    agreed = [EnvelopeChange(source=FundingSource.FIR, carry_over="1800.00",
+                             carry_over_reason="Fiche 5 soldée au 31 décembre selon le bilan comptable")]
+    opened = open_amendment(session, contract, ex25, request(envelopes=agreed), AS_OF)
+    session.commit()
+    amount, label = carry_lines(session, opened.amendment_id)[AmendmentPart.CARRY_OVER]
+    assert amount == Decimal("1800.00")
+    assert label == ("report de crédits de l'exercice précédent (convenu ; proposé : aucun ; motif : "
+                     "Fiche 5 soldée au 31 décembre selon le bilan comptable)")
+
+
+def test_sum_per_fiche_does_not_let_an_overspent_fiche_absorb_another_remainder(session: Session) -> None:
+    """Fiche 1 overspends (1 300 € of 1 000 €), fiche 3 spends 200 €, fiche 5 spends 1 000 €: net per
+    envelope 3 000 − 2 500 = 500 €; sum per fiche 0 + 800 + 0 = 800 €."""
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24, {"1": "1300.00", "3": "200.00", "5": "1000.00"})
+    net = carry_over_figures(session, ex24, CarryOverRule.NET_PER_ENVELOPE)[FundingSource.FIR]
+    per_fiche = carry_over_figures(session, ex24, CarryOverRule.SUM_PER_FICHE)[FundingSource.FIR]
+    assert (net.net, net.per_fiche, net.proposed) == (Decimal("500.00"), Decimal("800.00"), Decimal("500.00"))
+    assert per_fiche.proposed == Decimal("800.00")
+    assert "net par enveloppe 500\u00a0€" in per_fiche.explanation()
+    assert "somme par fiche 800\u00a0€" in per_fiche.explanation()
+
+
+def test_a_carry_over_from_another_contract_is_its_own_named_part(session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24)
+    unnamed = [EnvelopeChange(source=FundingSource.FIR, carry_over_other="12000.00")]
+    with pytest.raises(AmendmentRefusedError) as info:
+        open_amendment(session, contract, ex25, request(envelopes=unnamed), AS_OF)
+    session.rollback()
+    assert "envelopes[0] (FIR).carry_over_other_from : nommez le contrat d'origine" in str(info.value)
+    origin = "contrat de prévention et de lutte contre la pauvreté 2023"
+    named = [EnvelopeChange(source=FundingSource.FIR, carry_over_other="12000.00",
+                            carry_over_other_from=origin)]
+    opened = open_amendment(session, contract, ex25, request(envelopes=named), AS_OF)
+    session.commit()
+    lines = carry_lines(session, opened.amendment_id)
+    assert lines[AmendmentPart.CARRY_OVER_OTHER] == (
+        Decimal("12000.00"),
+        f"report de crédits d'un autre contrat : {origin}")
+    assert lines[AmendmentPart.CARRY_OVER][0] == Decimal("2600.00")
+    # the envelope's new total is the sum of its parts: 3 000 + 2 600 + 12 000
+    assert sum(amount for amount, _ in lines.values()) == Decimal("17600.00")

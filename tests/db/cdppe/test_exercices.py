@@ -60,16 +60,24 @@ def biggest_state_line(session: Session, ex: Exercice, source: FundingSource) ->
 
 
 def pay_and_report(session: Session, ex: Exercice) -> dict[FundingSource, Decimal]:
-    """Both envelopes paid in full; the report declares part of two fiches consumed."""
+    """Both envelopes paid in full; the report declares part of two fiches consumed, 0 € for the
+    other fiches with State money (a consumption left blank would be unknown, not 0 €)."""
     consumed: dict[FundingSource, Decimal] = {}
+    used_by: dict[int, tuple[Decimal, FundingSource | None]] = {}
     for source, amount in ((FundingSource.BOP304, ex.bop304), (FundingSource.FIR, ex.fir)):
         session.add(Payment(exercice_id=ex.id or 0, source=source, planned_amount=amount,
                             notified_amount=amount, received_on=date(2025, 1, 20), recorded_by="t"))
         line = biggest_state_line(session, ex, source)
         used = (line.amount / 2).quantize(Decimal("0.01")) - Decimal("0.37")
-        session.add(FicheExecution(fiche_id=line.fiche_id, exercice_id=ex.id or 0, consumed_etat=used,
-                                   consumed_source=source))
+        used_by[line.fiche_id] = (used, source)
         consumed[source] = used
+    state_fiches = {m.fiche_id for m in session.exec(select(MoneyLine).where(
+        MoneyLine.exercice_id == ex.id, MoneyLine.payer == Payer.ETAT,
+        MoneyLine.source != FundingSource.ONDAM))}
+    for fiche_id in state_fiches:
+        used, source = used_by.get(fiche_id, (Decimal("0.00"), None))
+        session.add(FicheExecution(fiche_id=fiche_id, exercice_id=ex.id or 0, consumed_etat=used,
+                                   consumed_source=source))
     session.commit()
     return consumed
 

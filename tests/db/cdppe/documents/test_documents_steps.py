@@ -160,3 +160,26 @@ def test_unknown_contract_or_exercice_is_a_french_error(session: Session, import
         generate_step_documents(session, 999999, ex[2024], Phase.SIGNATURE, out_dir=tmp_path)
     with pytest.raises(DocumentError, match="exercice n° 999999 absent"):
         generate_step_documents(session, cid, 999999, Phase.SIGNATURE, out_dir=tmp_path)
+
+
+def test_the_report_never_counts_a_missing_consumption_as_zero(session: Session, import_cf: Importer,
+                                                                tmp_path: Path) -> None:
+    """FIR 3 000 € paid, fiche 1 reports 900 €, fiches 3 and 5 report nothing: no reliquat is written
+    (0 € for them would have shown 2 100 € to carry over); once they report 0 € and 600 €, 1 500 €."""
+    data = reported_contract()
+    cid, ex = import_cf(data)
+    session.add(Payment(exercice_id=ex[2024], source=FundingSource.FIR, planned_amount=Decimal("3000.00"),
+                        notified_amount=Decimal("3000.00"), received_on=date(2025, 1, 10), recorded_by="t"))
+    session.commit()
+    html = _generate(session, cid, ex[2024], Phase.EXECUTION_REPORT, tmp_path)[("rapport_execution", "html")]
+    assert "inconnu : consommation non renseignée (2 fiches : 3, 5)" in html
+    assert "2 100 €" not in html
+
+    data["fiches"][2]["execution"][0]["consumed_etat"] = "0.00"
+    data["fiches"][4]["execution"] = [{"exercice": 2024, "status": "in_progress", "consumed_etat": "600.00"}]
+    import_cf(data)
+    html = _generate(session, cid, ex[2024], Phase.EXECUTION_REPORT, tmp_path)[("rapport_execution", "html")]
+    row = re.search(r"<tr><td>FIR</td>(.*?)</tr>", html)
+    assert row is not None and "inconnu" not in row.group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row.group(1)) == [
+        "3 000 €", "3 000 €", "1 500 €", "1 500 €"]

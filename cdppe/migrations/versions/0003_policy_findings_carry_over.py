@@ -1,4 +1,4 @@
-"""policy findings
+"""policy findings, own spending, carry-over from another contract
 
 Revision ID: 0003
 Revises: 0002
@@ -43,6 +43,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('own_spending_planned', models.types.MoneyType(), nullable=True))
 
     # ### end Alembic commands ###
+    # A new avenant part (AmendmentPart.CARRY_OVER_OTHER): PostgreSQL's enum type needs the value;
+    # SQLite stores the enum as text without a constraint.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TYPE amendmentpart ADD VALUE IF NOT EXISTS 'CARRY_OVER_OTHER'")
 
 
 def downgrade() -> None:

@@ -71,6 +71,10 @@ class ExerciceBase(SQLModel):
     bop304: Decimal = Field(sa_type=MoneyType)
     fir: Decimal = Field(sa_type=MoneyType)
     ondam: Decimal = Field(sa_type=MoneyType)
+    bop304_third_parties: Decimal = Field(default=Decimal("0.00"), sa_type=MoneyType,
+                                          description="BOP 304 paid straight to third parties")
+    fir_third_parties: Decimal = Field(default=Decimal("0.00"), sa_type=MoneyType,
+                                       description="FIR paid by the ARS straight to third parties")
     reference_year: int | None = None
     own_spending_reference: Decimal | None = Field(
         default=None, sa_type=MoneyType,
@@ -92,8 +96,14 @@ class ExerciceBase(SQLModel):
     @property
     def expected_payments(self) -> dict[FundingSource, Decimal]:
         """The State credits paid to the Département this exercice (ONDAM is not a payment)."""
-        return {source: amount for source, amount in ((FundingSource.BOP304, self.bop304),
-                                                      (FundingSource.FIR, self.fir)) if amount > 0}
+        envelope = self.envelope
+        paid = {source: envelope.paid_to_departement(source)
+                for source in (FundingSource.BOP304, FundingSource.FIR)}
+        return {source: amount for source, amount in paid.items() if amount > 0}
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope(self.bop304, self.fir, self.ondam, self.bop304_third_parties, self.fir_third_parties)
 
 
 class Exercice(ExerciceBase, table=True):
@@ -103,10 +113,6 @@ class Exercice(ExerciceBase, table=True):
     effective_date: date | None = Field(default=None, description="Date of the last signature")
     report_due_date: date | None = None
     terminated_on: date | None = None
-
-    @property
-    def envelope(self) -> Envelope:
-        return Envelope(self.bop304, self.fir, self.ondam)
 
     @property
     def state_total(self) -> Decimal:
@@ -163,6 +169,8 @@ class MoneyLine(SQLModel, table=True):
     amount: Decimal = Field(sa_type=MoneyType)
     valorisation: bool = False
     label: str | None = None
+    payee: str | None = Field(default=None, max_length=200,
+                              description="Who receives a State line when it is not the Département")
     amendment_id: int | None = Field(default=None, foreign_key="amendment.id")
 
 

@@ -137,7 +137,8 @@ class EnvelopeIn(_In):
     ondam: Money = Decimal("0.00")
     state_total: Money | None = Field(default=None, description="Total État déclaré (vérifié)")
     departement_share: Money | None = Field(
-        default=None, description="Part versée au Département déclarée (vérifiée)"
+        default=None, description="Part versée au Département déclarée (vérifiée) : BOP 304 + FIR, "
+                                  "moins les lignes versées directement à des tiers"
     )
 
 
@@ -188,6 +189,10 @@ class MoneyLineIn(_In):
     amount: Money
     valorisation: bool = False
     label: str | None = None
+    payee: str | None = Field(
+        default=None, max_length=200,
+        description="Bénéficiaire d'une ligne État versée directement à un tiers (ex. réseau périnatal) ; "
+                    "vide : le Département")
 
 
 class FicheExecutionIn(_In):

@@ -124,6 +124,7 @@ class ExerciceConsolidation:
     avenants: list[AvenantInfo]
     plan: Plan
     opened_from: int | None = None
+    third_parties: Decimal = Decimal("0.00")  # State money paid straight to third parties
 
     @property
     def state_total(self) -> Decimal:
@@ -131,7 +132,8 @@ class ExerciceConsolidation:
 
     @property
     def departement_share(self) -> Decimal:
-        return Envelope.of({s: f.current for s, f in self.envelopes.items()}).departement_share
+        return Envelope.of({s: f.current for s, f in self.envelopes.items()}).departement_share \
+            - self.third_parties
 
 
 @dataclass

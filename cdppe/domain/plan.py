@@ -51,6 +51,31 @@ class Line:
     source: FundingSource | None
     amount: Decimal
     valorisation: bool = False
+    payee: str | None = None  # a State line paid straight to a third party
+
+
+@dataclass(frozen=True)
+class ThirdPartyPayment:
+    """State money of an exercice that does not go to the Département."""
+
+    source: FundingSource
+    payee: str
+    amount: Decimal
+    fiches: tuple[str, ...]
+
+
+def third_party_payments(lines: Iterable[Line]) -> list[ThirdPartyPayment]:
+    """Per envelope and third party: the amount and the fiches, in the order the lines come."""
+    amounts: dict[tuple[FundingSource, str], Decimal] = defaultdict(lambda: ZERO)
+    fiches: dict[tuple[FundingSource, str], list[str]] = defaultdict(list)
+    for line in lines:
+        if line.payer is Payer.ETAT and line.payee and line.source is not None:
+            key = (line.source, line.payee)
+            amounts[key] += line.amount
+            if line.fiche_number not in fiches[key]:
+                fiches[key].append(line.fiche_number)
+    return [ThirdPartyPayment(source, payee, amount, tuple(fiches[(source, payee)]))
+            for (source, payee), amount in amounts.items()]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_n
 from cdppe.domain.policy import Finding, FundedLine, cofinancing_findings, maintenance_findings
 from models.contract_file import ContractFile, FicheIn
 from models.enums import FundingSource, Payer, PolicyMode
-from models.envelope import Envelope
+from models.envelope import Envelope, third_party_sums
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,15 @@ def check_envelopes(cf: ContractFile) -> list[Violation]:
     for i, ex in enumerate(cf.exercices):
         env = ex.envelope
         path = f"exercices[{i}] ({ex.year}).envelope"
-        envelope = Envelope(env.bop304, env.fir, env.ondam)
+        envelope = Envelope(env.bop304, env.fir, env.ondam, *third_parties(cf, ex.year))
         total, share = envelope.state_total, envelope.departement_share
         if env.state_total is not None and env.state_total != total:
             out.append(Violation(f"{path}.state_total", "le total État doit valoir BOP 304 + FIR + ONDAM",
                                  format_eur(total), format_eur(env.state_total)))
         if env.departement_share is not None and env.departement_share != share:
             out.append(Violation(f"{path}.departement_share",
-                                 "la part du Département doit valoir BOP 304 + FIR",
+                                 "la part du Département doit valoir BOP 304 + FIR, moins les "
+                                 "lignes versées directement à des tiers",
                                  format_eur(share), format_eur(env.departement_share)))
         sums: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
         for fiche in cf.fiches:
@@ -91,6 +92,12 @@ def check_envelopes(cf: ContractFile) -> list[Violation]:
     return out
 
 
+def third_parties(cf: ContractFile, year: int) -> tuple[Decimal, Decimal]:
+    """(BOP 304, FIR) the file's State lines of ``year`` pay straight to a named third party."""
+    return third_party_sums((line.payer, line.source, line.amount, line.payee)
+                            for fiche in cf.fiches for line in fiche.money if line.exercice == year)
+
+
 def check_money_lines(cf: ContractFile) -> list[Violation]:
     out: list[Violation] = []
     years = {ex.year for ex in cf.exercices}
@@ -106,6 +113,11 @@ def check_money_lines(cf: ContractFile) -> list[Violation]:
             if line.payer is Payer.ETAT and line.source is None:
                 out.append(Violation(f"{path}.source", "une ligne État doit indiquer son enveloppe",
                                      "BOP304, FIR ou ONDAM", "rien"))
+            if line.payee and (line.payer is not Payer.ETAT or line.source is FundingSource.ONDAM):
+                out.append(Violation(f"{path}.payee",
+                                     "seule une ligne État BOP 304 ou FIR peut être versée à un tiers "
+                                     "(l'ONDAM va toujours aux établissements)",
+                                     "vide", line.payee))
             if line.payer is Payer.ETAT and line.valorisation:
                 out.append(Violation(f"{path}.valorisation",
                                      "seul le Département valorise des moyens existants",

@@ -81,11 +81,12 @@ def fiche_uses(session: Session, exercice: Exercice) -> list[FicheUse]:
     """Each fiche's State money per envelope (BOP 304, FIR) and the consumption its report declares.
 
     A fiche declares one consumption figure, against its ``consumed_source`` or else the envelope
-    of its largest State line; its lines in another envelope then count as not consumed."""
+    of its largest State line; its lines in another envelope then count as not consumed. Lines paid
+    straight to a third party are left out: that money never reaches the Département."""
     numbers = fiches_with_money_in(session, exercice_id=exercice.id)
     planned: dict[tuple[int | None, FundingSource], Decimal] = defaultdict(lambda: ZERO)
     for line in state_money_lines(session, exercice_id=exercice.id, without=FundingSource.ONDAM):
-        if line.source is not None:
+        if line.source is not None and not line.payee:  # a third party's money is not carried over here
             planned[(line.fiche_id, line.source)] += line.amount
     main = fiche_sources(session, exercice)
     executions = fiche_executions(session, exercice_id=exercice.id)

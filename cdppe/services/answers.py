@@ -253,7 +253,10 @@ def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
             f"versement {answer.source.label} de {format_eur(amount)} supérieur à "
             f"l'enveloppe de {format_eur(planned[answer.source])} : refusé.")
     effective = ctx.exercice.effective_date
-    if effective and answer.received_on < effective:
+    if effective is None:
+        raise AnswerRefusedError(f"versement {answer.source.label} refusé : le contrat n'est pas encore en "
+                                 "vigueur (aucun versement avant la dernière signature).")
+    if answer.received_on < effective:
         raise AnswerRefusedError(
             f"versement reçu le {format_date_fr(answer.received_on)}, avant la prise d'effet "
             f"du contrat le {format_date_fr(effective)}.")

@@ -189,7 +189,8 @@ def consolidate_exercice(session: Session, contract: Contract, ex: Exercice,
         avenants=[AvenantInfo(a.number, a.status, a.reason, a.effective_date, a.opened_by)
                   for a in amendments],
         plan=plan_rows(ex.year, triples, lines, objective_titles, mandatory),
-        opened_from=int(opening["from_year"]) if opening else None)
+        opened_from=int(opening["from_year"]) if opening else None,
+        third_parties=ex.bop304_third_parties + ex.fir_third_parties)
 
 
 def _apply_avenant(session: Session, amendment: Amendment, envelopes: dict[FundingSource, Figure],

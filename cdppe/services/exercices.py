@@ -27,6 +27,7 @@ event. Opening again returns the same record: nothing is copied twice.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -60,6 +61,7 @@ from models import (
     MoneyLine,
 )
 from models.enums import CarryOverRule, FundingSource, Payer
+from models.envelope import third_party_sums
 
 PAID_ENVELOPES = (FundingSource.BOP304, FundingSource.FIR)
 
@@ -126,6 +128,7 @@ def _copy_money(session: Session, contract: Contract, previous: Exercice, target
     by_number = {f.number: f for f in fiches}
     valorised = {(m.fiche_id, m.source)
                  for m in valorised_departement_lines(session, exercice_id=previous.id)}
+    payees = _single_payees(state_money_lines(session, exercice_id=previous.id))
     count = 0
     assert target.id is not None
     for row in amended.plan.rows:
@@ -136,12 +139,27 @@ def _copy_money(session: Session, contract: Contract, previous: Exercice, target
             if amount <= ZERO:
                 continue
             valo = payer is Payer.DEPARTEMENT and (fiche.id, row.source) in valorised
+            payee = payees.get((fiche.id, row.source)) if payer is Payer.ETAT else None
             session.add(MoneyLine(fiche_id=fiche.id, exercice_id=target.id, payer=payer,
-                                  source=row.source, amount=amount, valorisation=valo,
+                                  source=row.source, amount=amount, valorisation=valo, payee=payee,
                                   label=f"reprise de l'exercice {previous.year}"))
             count += 1
     session.flush()
     return count
+
+
+def _single_payees(lines: Iterable[MoneyLine]) -> dict[tuple[int | None, FundingSource | None], str]:
+    """(fiche, envelope) -> third party, where all its State lines went to that one third party
+    (the opening merges a fiche's lines per envelope, so a mixed one goes to the Département)."""
+    seen: dict[tuple[int | None, FundingSource | None], set[str | None]] = defaultdict(set)
+    for line in lines:
+        seen[(line.fiche_id, line.source)].add(line.payee)
+    out: dict[tuple[int | None, FundingSource | None], str] = {}
+    for key, found in seen.items():
+        only = next(iter(found)) if len(found) == 1 else None
+        if only is not None:
+            out[key] = only
+    return out
 
 
 def _carry_targets(session: Session, contract: Contract, year: int) -> int:
@@ -235,6 +253,9 @@ def _take_copied_envelope(session: Session, contract: Contract, target: Exercice
     sums = _state_sums(session, target.id)
     target.bop304, target.fir, target.ondam = (sums[FundingSource.BOP304], sums[FundingSource.FIR],
                                                sums[FundingSource.ONDAM])
+    target.bop304_third_parties, target.fir_third_parties = third_party_sums(
+        (line.payer, line.source, line.amount, line.payee)
+        for line in state_money_lines(session, exercice_id=target.id))
     session.add(target)
     if contract.last_year < target.year:
         contract.last_year = target.year

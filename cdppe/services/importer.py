@@ -26,7 +26,7 @@ from sqlmodel import Session
 from cdppe.core.money import format_eur, to_money
 from cdppe.domain.calendar_rules import report_due_date
 from cdppe.domain.fiche_numbers import FicheMap, parse_fiche_number
-from cdppe.domain.rules import RuleViolationError, Violation
+from cdppe.domain.rules import RuleViolationError, Violation, third_parties
 from cdppe.services.consolidation import opening_record
 from cdppe.services.contract_io import contract_fingerprint
 from cdppe.store.contracts import contract_by_key
@@ -251,6 +251,7 @@ def _write_exercices(session: Session, cf: ContractFile, plan: _Plan) -> dict[in
                           fir=ex_in.envelope.fir, ondam=ex_in.envelope.ondam)
         else:
             _update_envelope(plan, ex, ex_in.envelope)
+        ex.bop304_third_parties, ex.fir_third_parties = third_parties(cf, ex_in.year)
         ex.reference_year = ex_in.reference_year
         ex.own_spending_reference = ex_in.own_spending_reference
         ex.own_spending_planned = ex_in.own_spending_planned
@@ -390,17 +391,19 @@ def _write_money(session: Session, plan: _Plan, fiche: FicheAction, fiche_in: Fi
             assert ex_id is not None and fiche.id is not None
             session.add(MoneyLine(fiche_id=fiche.id, exercice_id=ex_id, payer=line_in.payer,
                                   source=line_in.source, amount=line_in.amount,
-                                  valorisation=line_in.valorisation, label=line_in.label))
+                                  valorisation=line_in.valorisation, label=line_in.label,
+                                  payee=line_in.payee))
     session.flush()
 
 
 def _same_money(stored: list[MoneyLine], new: list[MoneyLineIn]) -> bool:
-    """Same sums per payer and envelope (an opening merges the lines it copies)."""
-    sums: dict[tuple[str, str | None], Decimal] = defaultdict(Decimal)
+    """Same sums per payer, envelope and payee (an opening merges the lines it copies)."""
+    sums: dict[tuple[str, str | None, str | None], Decimal] = defaultdict(Decimal)
     for line in stored:
-        sums[(line.payer.value, line.source.value if line.source else None)] += line.amount
+        sums[(line.payer.value, line.source.value if line.source else None, line.payee)] += line.amount
     for line_in in new:
-        sums[(line_in.payer.value, line_in.source.value if line_in.source else None)] -= line_in.amount
+        sums[(line_in.payer.value, line_in.source.value if line_in.source else None,
+              line_in.payee)] -= line_in.amount
     return bool(new) and not any(sums.values())
 
 

@@ -34,11 +34,13 @@ from cdppe.domain.plan import (
     DashboardRow,
     Line,
     Plan,
+    ThirdPartyPayment,
     _etat_by_source,
     dashboard_rows,
     fiche_amounts,
     fiche_sort_key,
     plan_rows,
+    third_party_payments,
 )
 from cdppe.domain.policy import cofinancing_totals
 from cdppe.present.documents.french import departement_of
@@ -244,6 +246,7 @@ class AmendmentView:
     envelopes: list[EnvelopeChange]
     transfers: list[TransferView]
     new_fiches: list[FicheView]
+    third_parties: Decimal = ZERO  # the exercice's State money paid straight to third parties
 
     @property
     def state_total(self) -> Decimal:
@@ -251,7 +254,8 @@ class AmendmentView:
 
     @property
     def departement_share(self) -> Decimal:
-        return sum((e.after for e in self.envelopes if e.source is not FundingSource.ONDAM), ZERO)
+        return sum((e.after for e in self.envelopes if e.source is not FundingSource.ONDAM),
+                   ZERO) - self.third_parties
 
     def amount(self, source: str) -> Decimal:
         return next((e.after for e in self.envelopes if e.source.value == source), ZERO)
@@ -332,10 +336,16 @@ class ExerciceView:
     budget_controller_required: bool
     credits_from: date
     credits_until: date
+    bop304_third_parties: Decimal = ZERO
+    fir_third_parties: Decimal = ZERO
+    third_parties: tuple[ThirdPartyPayment, ...] = ()
 
     @property
     def envelope(self) -> Envelope:
-        return Envelope(self.bop304, self.fir, self.ondam)
+        return Envelope(self.bop304, self.fir, self.ondam, self.bop304_third_parties, self.fir_third_parties)
+
+    def paid_to_departement(self, source: str) -> Decimal:
+        return self.envelope.paid_to_departement(source)
 
     @property
     def state_total(self) -> Decimal:
@@ -448,10 +458,12 @@ def _person(member: PartyMember) -> Person:
     return Person(member.name, member.title, member.organisation, member.email)
 
 
-def _exercice_view(ex: Exercice) -> ExerciceView:
+def _exercice_view(ex: Exercice, lines: Sequence[Line] = ()) -> ExerciceView:
     assert ex.id is not None
     return ExerciceView(
         id=ex.id, year=ex.year, bop304=ex.bop304, fir=ex.fir, ondam=ex.ondam,
+        bop304_third_parties=ex.bop304_third_parties, fir_third_parties=ex.fir_third_parties,
+        third_parties=tuple(third_party_payments(lines)),
         reference_year=ex.reference_year, effective_date=ex.effective_date,
         report_due_date=ex.report_due_date or (report_due_date(ex.effective_date)
                                                if ex.effective_date else None),
@@ -495,7 +507,7 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
              for e in exercices]
     milestones = _milestones(contract, exercice.year)
     payments = {source.value: p for source, p in payments_by_source(session, exercice_id=exercice.id).items()}
-    ex_view = _exercice_view(exercice)
+    ex_view = _exercice_view(exercice, lines_by_exercice[exercice.id])
     return DocumentContext(
         contract_id=contract.id, contract_key=contract.key, title=contract.title,
         generation=contract.generation, departement_code=contract.departement_code,
@@ -503,7 +515,7 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         first_year=contract.first_year, last_year=contract.last_year,
         coordinator=Person(contract.coordinator_name, None, "", contract.coordinator_email),
         parties=parties, contacts=contacts, payment_terms=_payment_terms(contract),
-        exercice=ex_view, exercices=[_exercice_view(e) for e in exercices],
+        exercice=ex_view, exercices=[_exercice_view(e, lines_by_exercice[e.id or 0]) for e in exercices],
         objectives_mandatory=sum(1 for o in objectives if o.mandatory),
         objectives_chosen=sum(1 for o in objectives if not o.mandatory),
         fiches=fiches, plan=next(p for p in plans if p.year == exercice.year), plans=plans,
@@ -577,7 +589,7 @@ def _lines_by_exercice(session: Session, fiche_rows: Sequence[FicheAction], exer
         if m.amendment_id is not None and numbers.get(m.amendment_id, 0) > avenant_number:
             continue
         lines[m.exercice_id].append(Line(fiche_numbers[m.fiche_id], m.payer, m.source, m.amount,
-                                         m.valorisation))
+                                         m.valorisation, m.payee))
     return lines
 
 
@@ -643,11 +655,14 @@ def _finances(ex_view: ExerciceView, fiches: list[FicheView],
     """Per State source: planned, consumed by the fiches that name it, and the notified payment."""
     finances = []
     for source in STATE_SOURCES:
-        planned = ex_view.amount(source.value)
+        planned = ex_view.amount(source.value) if source is FundingSource.ONDAM else \
+            ex_view.paid_to_departement(source.value)
         consumed = sum((f.execution.consumed_etat or ZERO for f in fiches
                         if f.execution and consumed_source(f) is source), ZERO)
         pay = payments.get(source.value)
+        third = {n for t in ex_view.third_parties if t.source is source for n in t.fiches}
         missing = tuple(f.number for f in fiches if source in f.sources and source is not FundingSource.ONDAM
+                        and f.number not in third
                         and (f.execution is None or f.execution.consumed_etat is None))
         if planned or consumed or pay:
             finances.append(FinanceRow(source, planned, consumed, pay.notified_amount if pay else None,
@@ -684,7 +699,8 @@ def _amendment_view(session: Session, amendment: Amendment, exercice: ExerciceVi
         effective_date=amendment.effective_date, envelopes=envelopes,
         transfers=[TransferView(t.source, t.from_fiche, t.to_fiche, t.amount, t.informed_on)
                    for t in amendment_transfers(session, amendment_id=amendment.id)],
-        new_fiches=[f for f in fiches if f.number in amended_fiches])
+        new_fiches=[f for f in fiches if f.number in amended_fiches],
+        third_parties=exercice.bop304_third_parties + exercice.fir_third_parties)
 
 
 def template_context(ctx: DocumentContext, kind: DocumentKind,

@@ -60,6 +60,14 @@ class AmendmentRequest(BaseModel):
     year: int = Field(title="Exercice", ge=2020, le=2100)
     requested_by: str = Field(title="Votre nom", min_length=2, pattern=r"^[^\r\n]*$")
     reason: str = Field(title="Objet de l'avenant", min_length=2, max_length=2000)
+    number: int | None = Field(
+        default=None, ge=1, le=99, title="Numéro de l'avenant",
+        description="Laissé vide : le suivant du contrat (les avenants sont numérotés par contrat, tous "
+                    "exercices confondus) ; à indiquer quand le numéro de l'avenant réel diffère")
+    another_avenant_reason: str | None = Field(
+        default=None, title="Motif d'un autre avenant financier dans l'exercice",
+        description="Obligatoire si l'exercice a déjà un avenant (au plus un avenant financier par an)",
+        max_length=2000)
     envelopes: list[EnvelopeChange] = Field(default_factory=list, title="Nouvelles enveloppes")
     fiches: list[FicheChange] = Field(default_factory=list, title="Fiches nouvelles ou modifiées")
     transfers: list[Transfer] = Field(default_factory=list, title="Fongibilité entre actions")

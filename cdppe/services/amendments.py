@@ -20,13 +20,13 @@ from cdppe.domain.fiche_numbers import FicheMap, FicheNumberError, parse_fiche_n
 from cdppe.domain.policy import FundedLine, cofinancing_findings
 from cdppe.store.amendments import (
     amendment_by_request,
+    contract_amendments,
     departement_exercice,
     fiches_with_money_in,
-    next_amendment_number,
     open_amendment_of,
     state_money_lines,
 )
-from cdppe.store.plan import amendment_lines, fiche_executions, fiches_by_number
+from cdppe.store.plan import amendment_lines, contract_exercices, fiche_executions, fiches_by_number
 from cdppe.store.policy import exercice_funded_lines
 from cdppe.store.workflow import payments_by_source
 from models import (
@@ -40,7 +40,7 @@ from models import (
     MoneyLine,
 )
 from models.amendment_request import AmendmentRequest, EnvelopeChange
-from models.enums import AmendmentPart, CarryOverRule, FundingSource, Payer, PolicyMode
+from models.enums import AmendmentPart, AmendmentStatus, CarryOverRule, FundingSource, Payer, PolicyMode
 
 
 class AmendmentRefusedError(ValueError):
@@ -294,10 +294,10 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
         return OpenedAmendment(still_open.id, still_open.number, duplicate=True)
     if still_open is not None:
         problems.append(f"l'avenant n° {still_open.number} de cet exercice n'est pas encore signé")
+    number = _avenant_number(session, contract, exercice, request, problems)
     if problems:
         raise AmendmentRefusedError(problems)
     assert exercice.id is not None
-    number = next_amendment_number(session, exercice_id=exercice.id)
     amendment = Amendment(exercice_id=exercice.id, number=number, request_key=key, reason=request.reason,
                           opened_by=request.requested_by, flow_run_id=flow_run_id)
     try:
@@ -316,6 +316,29 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
                            detail={"number": amendment.number, "request": request.model_dump(mode="json")}))
     session.flush()
     return OpenedAmendment(amendment.id, amendment.number, duplicate=False)
+
+
+def _avenant_number(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
+                    problems: list[str]) -> int:
+    """The contract's next number, or the operator's (the real avenant's) when it is free; a second
+    avenant in one exercice only with its reason (at most one financial avenant a year)."""
+    existing = contract_amendments(session, contract_id=contract.id)
+    this_year = [a for a in existing
+                 if a.exercice_id == exercice.id and a.status is not AmendmentStatus.ABANDONED]
+    if this_year and not (request.another_avenant_reason or "").strip():
+        problems.append(f"another_avenant_reason : l'exercice {exercice.year} a déjà l'avenant n° "
+                        f"{this_year[-1].number} (au plus un avenant financier par an) : indiquez le motif "
+                        "d'un autre avenant")
+    following = max((a.number for a in existing), default=0) + 1
+    if request.number is None:
+        return following
+    taken = next((a for a in existing if a.number == request.number), None)
+    if taken is not None:
+        year = next((e.year for e in contract_exercices(session, contract_id=contract.id)
+                     if e.id == taken.exercice_id), exercice.year)
+        problems.append(f"number : le numéro {request.number} est déjà celui d'un avenant du contrat "
+                        f"(exercice {year}) ; le suivant libre est le n° {following}")
+    return request.number
 
 
 def _opened_meanwhile(session: Session, key: str) -> OpenedAmendment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from models import Amendment, Contract, Exercice, FicheAction, MoneyLine
 from models.enums import AmendmentStatus, FundingSource, Payer
@@ -44,6 +44,7 @@ def open_amendment_of(session: Session, *, exercice_id: int | None) -> Amendment
                                                 Amendment.status == AmendmentStatus.OPEN)).first()
 
 
-def next_amendment_number(session: Session, *, exercice_id: int | None) -> int:
-    return (session.exec(select(func.max(Amendment.number)).where(
-        Amendment.exercice_id == exercice_id)).one() or 0) + 1
+def contract_amendments(session: Session, *, contract_id: int | None) -> Sequence[Amendment]:
+    """Every avenant of the contract, all exercices, in number order (avenants are numbered per contract)."""
+    return session.exec(select(Amendment).join(Exercice, col(Exercice.id) == Amendment.exercice_id)
+                        .where(Exercice.contract_id == contract_id).order_by(col(Amendment.number))).all()

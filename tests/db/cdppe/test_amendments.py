@@ -16,6 +16,7 @@ from cdppe.services.importer import import_contract
 from models import (
     Amendment,
     AmendmentLine,
+    AuditEvent,
     Contract,
     Exercice,
     FicheAction,
@@ -25,7 +26,7 @@ from models import (
     Payment,
 )
 from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange, Transfer
-from models.enums import AmendmentPart, CarryOverRule, FundingSource
+from models.enums import AmendmentPart, AmendmentStatus, CarryOverRule, FundingSource
 from tests.factories import minimal_contract
 
 AS_OF = date(2025, 6, 30)
@@ -239,3 +240,48 @@ def test_a_carry_over_from_another_contract_is_its_own_named_part(session: Sessi
     assert lines[AmendmentPart.CARRY_OVER][0] == Decimal("2600.00")
     # the envelope's new total is the sum of its parts: 3 000 + 2 600 + 12 000
     assert sum(amount for amount, _ in lines.values()) == Decimal("17600.00")
+
+
+def test_avenants_are_numbered_per_contract_across_its_exercices(session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    first = open_amendment(session, contract, ex24, request(year=2024, reason="Avenant 2024"), AS_OF)
+    second = open_amendment(session, contract, ex25, request(reason="Avenant 2025"), AS_OF)
+    session.commit()
+    assert (first.number, second.number) == (1, 2)  # the 2025 avenant of the contract is n° 2
+
+
+def test_the_operator_gives_the_real_number_when_it_differs_and_a_taken_one_is_refused(
+        session: Session) -> None:
+    contract, ex24, ex25 = two_years(session)
+    open_amendment(session, contract, ex24, request(year=2024, reason="Avenant 2024"), AS_OF)
+    session.commit()
+    with pytest.raises(AmendmentRefusedError) as info:
+        open_amendment(session, contract, ex25, request(number=1), AS_OF)
+    session.rollback()
+    assert str(info.value) == ("number : le numéro 1 est déjà celui d'un avenant du contrat "
+                               "(exercice 2024) ; le suivant libre est le n° 2")
+    assert open_amendment(session, contract, ex25, request(number=3), AS_OF).number == 3
+
+
+def test_a_second_avenant_in_one_exercice_needs_its_reason(session: Session) -> None:
+    contract, _, ex25 = two_years(session)
+    first = open_amendment(session, contract, ex25, request(), AS_OF)
+    signed = session.get(Amendment, first.amendment_id)
+    assert signed is not None
+    signed.status = AmendmentStatus.SIGNED
+    session.commit()
+    again = request(reason="Crédits supplémentaires de fin d'année",
+                    envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="50.00")])
+    with pytest.raises(AmendmentRefusedError) as info:
+        open_amendment(session, contract, ex25, again, AS_OF)
+    session.rollback()
+    assert str(info.value).startswith("another_avenant_reason : l'exercice 2025 a déjà l'avenant n° 1 "
+                                      "(au plus un avenant financier par an)")
+    why = "Notification tardive de crédits FIR supplémentaires par l'ARS"
+    second = open_amendment(session, contract, ex25, again.model_copy(update={"another_avenant_reason": why}),
+                            AS_OF)
+    session.commit()
+    assert second.number == 2
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "amendment.opened")
+                         .order_by(AuditEvent.id.desc())).first()  # type: ignore[union-attr]
+    assert event is not None and event.detail["request"]["another_avenant_reason"] == why

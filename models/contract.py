@@ -213,3 +213,5 @@ class IndicatorValue(SQLModel, table=True):
     year: int
     target: Decimal | None = Field(default=None, sa_type=ExactDecimalType)
     achieved: Decimal | None = Field(default=None, sa_type=ExactDecimalType)
+    achieved_note: str | None = Field(default=None, max_length=200,
+                                      description="NR, ND or the text written where no number is given")

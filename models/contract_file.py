@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -82,6 +82,42 @@ def _check_measure(value: Decimal | None) -> Decimal | None:
 
 
 Measure = Annotated[Decimal, AfterValidator(_check_measure)]
+
+# Real tableaux de bord hold NR (non renseigné), ND (non disponible) or a sentence where a number
+# is expected: kept as they are written, never turned into 0 nor lost.
+ACHIEVED_NOTES = {"NR": "non renseigné", "ND": "non disponible"}
+ACHIEVED_TEXT_MAX = 200
+
+
+def parse_achieved(value: Any) -> Decimal | str | None:
+    """A number (``12``, ``6,6``, ``1 250``), ``NR``, ``ND`` or a short text."""
+    if value is None or isinstance(value, Decimal):
+        return _check_measure(value)
+    if isinstance(value, bool):
+        raise ValueError("valeur attendue : un nombre, NR, ND ou un texte court")
+    if isinstance(value, int | float):
+        return _check_measure(Decimal(str(value)))
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    if text.upper() in ACHIEVED_NOTES:
+        return text.upper()
+    try:
+        return _check_measure(Decimal(text.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+                                      .replace(",", ".")))
+    except InvalidOperation:
+        pass
+    if len(text) > ACHIEVED_TEXT_MAX:
+        raise ValueError(f"texte trop long (au plus {ACHIEVED_TEXT_MAX} caractères)")
+    return text
+
+
+def split_achieved(value: Decimal | str | None) -> tuple[Decimal | None, str | None]:
+    """(number, note) as stored: a number, or NR / ND / the text."""
+    return (value, None) if isinstance(value, Decimal) or value is None else (None, value)
+
+
+Achieved = Annotated[Decimal | str, BeforeValidator(parse_achieved)]
 
 
 class _In(BaseModel):
@@ -237,7 +273,8 @@ class FicheIn(_In):
 class IndicatorValueIn(_In):
     year: Year
     target: Measure | None = None
-    achieved: Measure | None = None
+    achieved: Achieved | None = Field(default=None, description="Un nombre, NR (non renseigné), "
+                                                                "ND (non disponible) ou un texte court")
 
 
 class IndicatorIn(_In):

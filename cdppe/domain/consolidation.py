@@ -178,8 +178,8 @@ class ContractConsolidation:
             } for e in self.exercices],
             "dashboard": [{"code": r.code, "label": r.label, "objective": r.objective, "year": r.year,
                            "target": None if r.target is None else str(r.target),
-                           "achieved": None if r.achieved is None else str(r.achieved),
-                           "ratio": r.ratio_text} for r in self.dashboard],
+                           "achieved": None if r.achieved_shown is None else str(r.achieved_shown),
+                           "ratio": r.ratio_text, "gap": r.gap_text} for r in self.dashboard],
         }
 
 

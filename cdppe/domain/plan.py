@@ -25,6 +25,10 @@ IMPLEMENTED_STATUSES = frozenset({FicheStatus.IMPLEMENTED, FicheStatus.IN_PROGRE
 
 STATE_SOURCES = (FundingSource.BOP304, FundingSource.FIR, FundingSource.ONDAM)
 
+SANS_OBJET = "sans objet"
+NON_RENSEIGNE = "non renseigné"
+NON_DISPONIBLE = "non disponible"
+
 
 @dataclass(frozen=True)
 class Amounts:
@@ -115,20 +119,50 @@ class DashboardRow:
     achieved: Decimal | None
     ratio: Decimal | None
     ratio_text: str
+    achieved_note: str | None = None  # NR, ND or the text written instead of a number
+    gap: Decimal | None = None  # (réalisé − cible) / cible, percent
+    gap_text: str = SANS_OBJET
+
+    @property
+    def achieved_shown(self) -> Decimal | str | None:
+        return self.achieved if self.achieved is not None else self.achieved_note
 
 
-def attainment(target: Decimal | None, achieved: Decimal | None) -> tuple[Decimal | None, str]:
+def _percent(value: Decimal) -> str:
+    return f"{format_decimal(value, format='#,##0.#', locale='fr_FR')}\u00a0%"
+
+
+def attainment(target: Decimal | None, achieved: Decimal | None,
+               note: str | None = None) -> tuple[Decimal | None, str]:
     """Achieved / target as a percentage; an empty or zero target reads "sans objet".
 
     Never an error value: no target → ``sans objet``; no achieved value yet →
-    ``non renseigné``; otherwise the percentage rounded to one decimal.
+    ``non renseigné`` (``NR``), ``non disponible`` (``ND``) or the text written
+    instead; otherwise the percentage rounded to one decimal.
     """
     if target is None or target == 0:
         return None, SANS_OBJET
     if achieved is None:
-        return None, NON_RENSEIGNE
+        return None, _note_text(note)
     ratio = (achieved * 100 / target).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return ratio, f"{format_decimal(ratio, format='#,##0.#', locale='fr_FR')}\u00a0%"
+    return ratio, _percent(ratio)
+
+
+def gap(target: Decimal | None, achieved: Decimal | None,
+        note: str | None = None) -> tuple[Decimal | None, str]:
+    """(réalisé − cible) / cible as real tableaux de bord show it: −67 % when 6.6 is achieved of 20."""
+    if target is None or target == 0:
+        return None, SANS_OBJET
+    if achieved is None:
+        return None, _note_text(note)
+    value = ((achieved - target) * 100 / target).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return value, ("+" if value > 0 else "") + _percent(value)
+
+
+def _note_text(note: str | None) -> str:
+    if note is None or note == "NR":
+        return NON_RENSEIGNE
+    return NON_DISPONIBLE if note == "ND" else note
 
 
 def fiche_sort_key(number: str) -> tuple[int, str]:
@@ -215,12 +249,14 @@ def dashboard_rows(indicators: Iterable[Indicator], values: Iterable[IndicatorVa
             val = by_indicator[ind.id].get(year)
             target = val.target if val else None
             achieved = val.achieved if val else None
-            ratio, text = attainment(target, achieved)
+            note = val.achieved_note if val else None
+            ratio, text = attainment(target, achieved, note)
+            difference, difference_text = gap(target, achieved, note)
             rows.append(DashboardRow(
                 code=ind.code, label=ind.label, unit=ind.unit, objective=ind.objective_number,
                 fiche=ind.fiche_number, year=year, baseline_year=ind.baseline_year,
                 baseline=ind.baseline_value, target=target, achieved=achieved, ratio=ratio,
-                ratio_text=text))
+                ratio_text=text, achieved_note=note, gap=difference, gap_text=difference_text))
     return rows
 
 
@@ -231,8 +267,3 @@ def _etat_by_source(lines: Iterable[Line]) -> dict[FundingSource, Decimal]:
             out[line.source] = out.get(line.source, ZERO) + line.amount
     return out
 
-
-SANS_OBJET = "sans objet"
-
-
-NON_RENSEIGNE = "non renseigné"

@@ -33,7 +33,7 @@ from cdppe.domain import cycle
 from cdppe.domain.catalogue import UnknownGenerationError, load_catalogue
 from cdppe.domain.cycle import ExerciceSnapshot
 from cdppe.domain.deadlines import compute_deadlines
-from cdppe.domain.plan import attainment
+from cdppe.domain.plan import attainment, gap
 from cdppe.store.contracts import exercice_snapshot
 from cdppe.store.national import (
     contract_phase_states,
@@ -97,6 +97,8 @@ class ObjectiveRow:
     achieved: Decimal | None
     ratio: Decimal | None  # percent, one decimal
     ratio_text: str
+    achieved_note: str | None = None  # NR, ND or the text given instead of a number
+    gap: Decimal | None = None  # (réalisé − cible) / cible, percent
 
 
 # (header, attribute, kind): kind is text | int | date | money | number | percent
@@ -140,6 +142,8 @@ OBJECTIVE_COLUMNS: list[tuple[str, str, str]] = [
     ("Réalisé", "achieved", "number"),
     ("Taux d'atteinte (%)", "ratio", "percent"),
     ("Atteinte", "ratio_text", "text"),
+    ("Réalisé non chiffré (NR, ND, texte)", "achieved_note", "text"),
+    ("Écart à la cible (%)", "gap", "percent"),
 ]
 
 
@@ -233,9 +237,11 @@ def objective_rows(session: Session) -> list[ObjectiveRow]:
                     val = values.get((ind.id or 0, year))
                     target = val.target if val else None
                     achieved = val.achieved if val else None
-                    ratio, text = attainment(target, achieved)
+                    note = val.achieved_note if val else None
+                    ratio, text = attainment(target, achieved, note)
                     rows.append(replace(blank, indicator=ind.label, unit=ind.unit, target=target,
-                                        achieved=achieved, ratio=ratio, ratio_text=text))
+                                        achieved=achieved, ratio=ratio, ratio_text=text, achieved_note=note,
+                                        gap=gap(target, achieved, note)[0]))
     rows.sort(key=lambda r: (r.generation, _objective_key(r.objective), r.departement_code, r.year,
                              r.indicator))
     return rows

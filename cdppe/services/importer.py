@@ -55,7 +55,15 @@ from models import (
     Objective,
     PartyMember,
 )
-from models.contract_file import ContractFile, EnvelopeIn, FicheIn, IndicatorIn, MoneyLineIn
+from models.contract_file import (
+    ContractFile,
+    EnvelopeIn,
+    FicheIn,
+    IndicatorIn,
+    MoneyLineIn,
+    parse_achieved,
+    split_achieved,
+)
 from models.enums import AmendmentStatus, SignatoryRole
 
 
@@ -450,9 +458,13 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _stored(val: IndicatorValue) -> tuple[Decimal | None, Decimal | None, str | None]:
+    return val.target, val.achieved, val.achieved_note
+
+
 def _is_file_value(val: IndicatorValue, old: dict[str, Any] | None) -> bool:
-    return old is not None and (val.target, val.achieved) == (_decimal(old.get("target")),
-                                                              _decimal(old.get("achieved")))
+    return old is not None and _stored(val) == (
+        _decimal(old.get("target")), *split_achieved(parse_achieved(old.get("achieved"))))
 
 
 def _written_number(cf: ContractFile, number: str | None) -> str | None:
@@ -499,12 +511,13 @@ def _write_values(session: Session, plan: _Plan, ind: Indicator, ind_in: Indicat
         if val is None:
             assert ind.id is not None
             val = IndicatorValue(indicator_id=ind.id, year=val_in.year)
-        elif (val.target, val.achieved) != (val_in.target, val_in.achieved) and \
+        elif _stored(val) != (val_in.target, *split_achieved(val_in.achieved)) and \
                 not _is_file_value(val, old.get(val.year)) and not plan.conflict(Change(
                     f"indicateur {ind.code}, {val.year}", _value_origin(plan, val.year),
                     f"cible {val.target} remplacée par {val_in.target}")):
             continue
-        val.target, val.achieved = val_in.target, val_in.achieved
+        val.target = val_in.target
+        val.achieved, val.achieved_note = split_achieved(val_in.achieved)
         session.add(val)
     for stale in values.values():
         if stale.year not in old:  # carried by an opening: kept

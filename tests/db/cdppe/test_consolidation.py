@@ -87,6 +87,7 @@ def two_avenants(session: Session) -> dict[str, object]:
     on1 = sign_avenant(session, contract, ex, 1, date(2025, 1, 12))
     second = AmendmentRequest(
         contract="71-2024", year=2024, requested_by="Opératrice", reason="Complément FIR et fongibilité",
+        another_avenant_reason="Complément de crédits FIR notifié en mai",
         envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="5000.00")],
         transfers=[Transfer(source=FundingSource.BOP304, from_fiche=bop_from, to_fiche=bop_to,
                             amount="1000.00", informed_on=date(2025, 5, 2))])

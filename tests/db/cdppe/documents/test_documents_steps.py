@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from cdppe.present.documents import DocumentError, generate_step_documents
-from models import Amendment, AmendmentLine, AmendmentTransfer, OdpeReview, Payment
+from models import Amendment, AmendmentLine, AmendmentTransfer, IndicatorValue, OdpeReview, Payment
 from models.enums import AmendmentPart, FundingSource, Phase
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx, plain, read_doc
 from tests.db.cdppe.documents.factories_documents import reported_contract
@@ -183,3 +183,20 @@ def test_the_report_never_counts_a_missing_consumption_as_zero(session: Session,
     assert row is not None and "inconnu" not in row.group(1)
     assert re.findall(r'<td class="num">([^<]*)</td>', row.group(1)) == [
         "3 000 €", "3 000 €", "1 500 €", "1 500 €"]
+
+
+def test_the_tableau_de_bord_keeps_nr_nd_and_text_and_shows_the_gap(session: Session, import_cf: Importer,
+                                                                     tmp_path: Path) -> None:
+    data = reported_contract()
+    data["indicators"][1]["values"][0] = {"year": 2024, "target": "800", "achieved": "NR"}
+    data["indicators"][2]["values"][0] = {"year": 2024, "target": "150", "achieved": "Données CAF attendues"}
+    cid, ex = import_cf(data)
+    assert import_cf(data)[0] == cid  # the same file again changes nothing (no conflict on NR / text)
+    stored = {(v.achieved, v.achieved_note) for v in session.exec(select(IndicatorValue))}
+    assert (None, "NR") in stored and (None, "Données CAF attendues") in stored
+    html = _generate(session, cid, ex[2024], Phase.EXECUTION_REPORT, tmp_path)[("rapport_execution", "html")]
+    # EPP: 6.6 % of a 20 % target: ratio 33 %, gap (6.6 − 20) / 20 = −67 %
+    assert re.search(r"<td class=\"num\">33 %</td>\s*<td class=\"num\">-67 %</td>", html)
+    assert re.search(r"<td class=\"num\">NR</td>\s*<td class=\"num\">non renseigné</td>\s*"
+                     r"<td class=\"num\">non renseigné</td>", html)
+    assert "Données CAF attendues" in html and "Écart à la cible" in html

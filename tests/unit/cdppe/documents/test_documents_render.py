@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from markupsafe import Markup
 
-from cdppe.domain.plan import Line, attainment, plan_rows
+from cdppe.domain.plan import Line, attainment, gap, plan_rows
 from cdppe.present.documents.french import departement_of
 from cdppe.present.documents.render import environment, fr_date, fr_money, fr_number, paragraphs
+from models.contract_file import IndicatorValueIn, split_achieved
 from models.enums import FundingSource, Payer
 
 
@@ -75,3 +77,27 @@ def test_plan_rows_group_by_fiche_and_source() -> None:
     assert plan.by_source[FundingSource.ONDAM].etat == Decimal("478301.00")
     assert plan.total.etat == Decimal("785635.00")
     assert plan.total.valorisation == Decimal("124666.00")
+
+
+def test_the_gap_is_achieved_minus_target_over_target() -> None:
+    """The Saône-et-Loire EPP indicator: 6.6 % achieved for a 20 % target is −67 %."""
+    assert gap(Decimal("20"), Decimal("6.6")) == (Decimal("-67.0"), "-67\u00a0%")
+    assert gap(Decimal("500"), Decimal("787")) == (Decimal("57.4"), "+57,4\u00a0%")
+    assert gap(Decimal("10"), Decimal("10")) == (Decimal("0.0"), "0\u00a0%")
+    assert gap(Decimal("0"), Decimal("12")) == (None, "sans objet")
+
+
+@pytest.mark.parametrize(("note", "text"), [("NR", "non renseigné"), ("ND", "non disponible"),
+                                            ("Données en cours de consolidation",
+                                             "Données en cours de consolidation")])
+def test_a_value_written_as_nr_nd_or_text_is_shown_not_counted(note: str, text: str) -> None:
+    assert attainment(Decimal("20"), None, note) == (None, text)
+    assert gap(Decimal("20"), None, note) == (None, text)
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("12", (Decimal("12"), None)), ("6,6", (Decimal("6.6"), None)), ("1 250", (Decimal("1250"), None)),
+    ("nr", (None, "NR")), (" ND ", (None, "ND")), ("en cours", (None, "en cours")), (None, (None, None))])
+def test_achieved_values_are_read_as_the_departements_write_them(
+        written: str | None, stored: tuple[Decimal | None, str | None]) -> None:
+    assert split_achieved(IndicatorValueIn(year=2024, achieved=written).achieved) == stored

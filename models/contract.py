@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from cdppe.core.dates import utcnow
 from models.enums import FicheStatus, FundingSource, Payer, SignatoryRole
 from models.envelope import Envelope
-from models.types import ExactDecimalType, MoneyType, UTCDateTime
+from models.types import EnumText, ExactDecimalType, MoneyType, UTCDateTime
 
 
 class DepartementBase(SQLModel):
@@ -190,6 +190,10 @@ class FicheExecution(SQLModel, table=True):
     outlook: str | None = Field(default=None, sa_type=Text)
     consumed_etat: Decimal | None = Field(default=None, sa_type=MoneyType)
     consumed_source: FundingSource | None = None
+    consumed_departement: Decimal | None = Field(default=None, sa_type=MoneyType)
+    highlighted_for: FundingSource | None = Field(
+        default=None, sa_type=EnumText(FundingSource),
+        description="The envelope for which the Département puts this action forward in its report")
 
 
 class Indicator(SQLModel, table=True):

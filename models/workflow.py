@@ -22,7 +22,7 @@ from models.enums import (
     SignatoryRole,
     SignatureMethod,
 )
-from models.types import MoneyType, UTCDateTime
+from models.types import EnumText, MoneyType, UTCDateTime
 
 
 class PhaseState(SQLModel, table=True):
@@ -180,7 +180,7 @@ class FindingReason(SQLModel, table=True):
     exercice_id: int = Field(foreign_key="exercice.id", index=True)
     avenant_number: int = Field(default=0, description="0 for the contract itself, N for avenant N")
     finding_key: str = Field(max_length=200)
-    rule: PolicyRule = Field(sa_type=AutoString)
+    rule: PolicyRule = Field(sa_type=EnumText(PolicyRule))
     finding: str = Field(sa_type=Text, description="The finding as shown when the reason was given")
     reason: str = Field(sa_type=Text)
     recorded_by: str

@@ -23,6 +23,7 @@ from cdppe.cli.exercices import (
 )
 from cdppe.cli.record import record_command, resume_command
 from cdppe.cli.reminders import mail_sink, outbox, reminders_app
+from cdppe.cli.report import report_app
 from cdppe.cli.simulate import simulate_command
 from cdppe.core import paths
 from cdppe.core.dates import format_date_fr, today_paris
@@ -51,6 +52,7 @@ app.add_typer(reminders_app, name="reminders")  # preview, send
 app.command("outbox")(outbox)
 app.command("mail-sink")(mail_sink)
 app.add_typer(exercice_app, name="exercice")  # open
+app.add_typer(report_app, name="report")  # template, import
 app.command("export")(export_command)
 app.command("audit")(audit_command)
 contract_app.command("consolidate")(contract_consolidate)

@@ -324,7 +324,7 @@ def _avenant_number(session: Session, contract: Contract, exercice: Exercice, re
     avenant in one exercice only with its reason (at most one financial avenant a year)."""
     existing = contract_amendments(session, contract_id=contract.id)
     this_year = [a for a in existing
-                 if a.exercice_id == exercice.id and a.status is not AmendmentStatus.ABANDONED]
+                 if a.exercice_id == exercice.id and a.status != AmendmentStatus.ABANDONED]
     if this_year and not (request.another_avenant_reason or "").strip():
         problems.append(f"another_avenant_reason : l'exercice {exercice.year} a déjà l'avenant n° "
                         f"{this_year[-1].number} (au plus un avenant financier par an) : indiquez le motif "

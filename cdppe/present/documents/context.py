@@ -124,6 +124,8 @@ class ExecutionView:
     outlook: str | None
     consumed_etat: Decimal | None
     consumed_source: FundingSource | None = None
+    consumed_departement: Decimal | None = None
+    highlighted_for: FundingSource | None = None  # chosen by the Département in its report
 
     @property
     def status_label(self) -> str:
@@ -177,6 +179,7 @@ class HighlightView:
     source: FundingSource
     fiche: FicheView | None
     etat: Decimal
+    chosen: bool = False  # put forward by the Département, not picked by the largest-money rule
 
 
 @dataclass(frozen=True)
@@ -281,8 +284,9 @@ def report_summary(fiches: list[FicheView]) -> ReportSummary:
     - planned: every fiche of the contract for the exercice;
     - implemented ("mises en œuvre"): implemented, in progress or delayed;
     - delayed and abandoned: their status, each listed with its reason.
-    Per funding source, the most relevant action is the non-abandoned fiche
-    with the largest State money on that envelope (rule stated in the report).
+    Per funding source, the most relevant action is the one the Département puts
+    forward (its report's "action phare"); where it chose none, the non-abandoned
+    fiche with the largest State money on that envelope (rule stated in the report).
     """
     reasons = [
         ReasonLine(f.number, f.title, f.status, (f.execution.reason if f.execution else None)
@@ -291,6 +295,10 @@ def report_summary(fiches: list[FicheView]) -> ReportSummary:
     ]
     highlights = []
     for source in STATE_SOURCES:
+        chosen = next((f for f in fiches if f.execution and f.execution.highlighted_for is source), None)
+        if chosen is not None:
+            highlights.append(HighlightView(source, chosen, chosen.etat_by_source.get(source, ZERO), True))
+            continue
         best: FicheView | None = None
         best_amount = ZERO
         for fiche in fiches:
@@ -612,7 +620,7 @@ def _fiche_views(session: Session, exercice: Exercice, fiche_rows: Sequence[Fich
                      if any(ln.source is s and ln.payer is Payer.ETAT for ln in own)],
             execution=None if exe is None else ExecutionView(
                 exe.status, exe.start_date, exe.duration, exe.reason, exe.assessment, exe.outlook,
-                exe.consumed_etat, exe.consumed_source),
+                exe.consumed_etat, exe.consumed_source, exe.consumed_departement, exe.highlighted_for),
             indicators=[r for r in dashboard if r.fiche == f.number],
             etat_by_source=_etat_by_source(own),
         ))

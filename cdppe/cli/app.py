@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cdppe.cli.campaign import campaign_app
 from cdppe.cli.documents import documents_app
 from cdppe.cli.errors import SafeGroup
 from cdppe.cli.exercices import (
@@ -53,6 +54,7 @@ app.command("outbox")(outbox)
 app.command("mail-sink")(mail_sink)
 app.add_typer(exercice_app, name="exercice")  # open
 app.add_typer(report_app, name="report")  # template, import
+app.add_typer(campaign_app, name="campaign")  # import
 app.command("export")(export_command)
 app.command("audit")(audit_command)
 contract_app.command("consolidate")(contract_consolidate)

@@ -1,4 +1,5 @@
-"""The yearly national campaign calendar (data per year in ``cdppe/campaigns/<year>.yaml``).
+"""The yearly national campaign calendar (data per year in ``cdppe/domain/campaigns/<year>.yaml``,
+overridden by the instruction an operator publishes with ``cdppe campaign import``).
 
 Each year a ministerial instruction sets national dates on top of the
 contracts' own rules. Where a campaign date and a contract rule both apply,
@@ -10,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,22 +51,53 @@ class Campaign(BaseModel):
         return text
 
 
+def published_dir() -> Path:
+    """Where ``cdppe campaign import`` publishes a year's instruction (it overrides the packaged one)."""
+    from cdppe.core.settings import get_settings
+
+    return get_settings().data_dir / "campaigns"
+
+
+def _packaged(year: int) -> Traversable:
+    return resources.files("cdppe.domain") / "campaigns" / f"{year}.yaml"
+
+
 def available_campaign_years() -> list[int]:
     folder = resources.files("cdppe.domain") / "campaigns"
-    return sorted(int(p.name.removesuffix(".yaml")) for p in folder.iterdir()
-                  if p.name.endswith(".yaml"))
+    years = {int(p.name.removesuffix(".yaml")) for p in folder.iterdir() if p.name.endswith(".yaml")}
+    published = published_dir()
+    if published.is_dir():
+        years |= {int(p.stem) for p in published.glob("*.yaml") if p.stem.isdigit()}
+    return sorted(years)
 
 
-@lru_cache(maxsize=32)
-def load_campaign(year: int) -> Campaign | None:
-    """The campaign of exercice ``year``, or None when no calendar is known for it."""
-    path = resources.files("cdppe.domain") / "campaigns" / f"{year}.yaml"
-    if not path.is_file():
-        return None
-    campaign = Campaign.model_validate(yaml.safe_load(path.read_text("utf-8")))
-    if campaign.year != year:
+def parse_campaign(text: str, year: int | None = None) -> Campaign:
+    """A campaign file's content, validated (pydantic errors name the field)."""
+    campaign = Campaign.model_validate(yaml.safe_load(text))
+    if year is not None and campaign.year != year:
         raise ValueError(f"campaigns/{year}.yaml declares year {campaign.year}")
     return campaign
+
+
+def load_campaign(year: int) -> Campaign | None:
+    """The campaign of exercice ``year``: the published instruction, else the packaged calendar,
+    else None. Read again whenever the published file changes (several processes read it)."""
+    published = published_dir() / f"{year}.yaml"
+    try:
+        stamp = published.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _load(year, str(published) if stamp is not None else None, stamp)
+
+
+@lru_cache(maxsize=64)
+def _load(year: int, published: str | None, stamp: int | None) -> Campaign | None:
+    if published is not None:
+        return parse_campaign(Path(published).read_text("utf-8"), year)
+    packaged = _packaged(year)
+    if not packaged.is_file():
+        return None
+    return parse_campaign(packaged.read_text("utf-8"), year)
 
 
 def policy_mode(year: int, rule: PolicyRule) -> PolicyMode:

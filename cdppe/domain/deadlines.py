@@ -119,6 +119,16 @@ def _governing(contract_legal: date | None, contract_rule: str, campaign: Campai
 _AUTO = object()
 
 
+def governing_report_due(year: int, effective: date) -> date:
+    """The report's due date the exercice stores and every view shows: the earlier of the contract
+    rule (a year after the last signature) and the campaign of ``year``'s date, if it can apply."""
+    camp = load_campaign(year)
+    found = _governing(report_due_date(effective), "", camp, camp.execution_report if camp else None,
+                       not_before=effective)
+    assert found is not None
+    return found[0]
+
+
 def compute_deadlines(snap: ExerciceSnapshot, campaign: Campaign | None | object = _AUTO,
                       ) -> list[DeadlineSpec]:
     """Every open deadline of one exercice, from its contract rules and its year's campaign.

@@ -19,7 +19,8 @@ from sqlmodel import Session
 from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.core.settings import get_settings
-from cdppe.domain.calendar_rules import CONVOCATION_NOTICE_DAYS, report_due_date
+from cdppe.domain.calendar_rules import CONVOCATION_NOTICE_DAYS
+from cdppe.domain.deadlines import governing_report_due
 from cdppe.services.uploads import UploadRefusedError, find_ingested
 from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
@@ -224,7 +225,7 @@ def _take_effect(ctx: AnswerContext, effective: date) -> str:
     """The last signature: the contract (its report due a year later) or the avenant takes effect."""
     if ctx.avenant == 0:
         ctx.exercice.effective_date = effective
-        ctx.exercice.report_due_date = report_due_date(effective)
+        ctx.exercice.report_due_date = governing_report_due(ctx.exercice.year, effective)
         ctx.session.add(ctx.exercice)
         return (f" ; contrat en vigueur le {format_date_fr(effective)}, rapport dû le "
                 f"{format_date_fr(ctx.exercice.report_due_date)}")

@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from cdppe.core.money import format_eur, to_money
-from cdppe.domain.calendar_rules import report_due_date
+from cdppe.domain.deadlines import governing_report_due
 from cdppe.domain.fiche_numbers import FicheMap, parse_fiche_number
 from cdppe.domain.rules import RuleViolationError, Violation, third_parties
 from cdppe.services.consolidation import opening_record
@@ -272,7 +272,7 @@ def _write_exercices(session: Session, cf: ContractFile, plan: _Plan) -> dict[in
                 expected.add(SignatoryRole.BUDGET_CONTROLLER)
             if expected <= set(ex_in.milestones.signatures):
                 ex.effective_date = max(ex_in.milestones.signatures.values())
-                ex.report_due_date = report_due_date(ex.effective_date)
+                ex.report_due_date = governing_report_due(ex.year, ex.effective_date)
         session.add(ex)
         exercices[ex_in.year] = ex
     session.flush()

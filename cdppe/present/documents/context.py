@@ -24,8 +24,9 @@ from sqlmodel import Session
 
 from cdppe.core.dates import today_paris
 from cdppe.core.money import ZERO
-from cdppe.domain.calendar_rules import convocation_deadline, credits_usable_until, report_due_date
+from cdppe.domain.calendar_rules import convocation_deadline, credits_usable_until
 from cdppe.domain.catalogue import UnknownGenerationError, load_catalogue
+from cdppe.domain.deadlines import governing_report_due
 from cdppe.domain.document_kinds import DocumentKind
 from cdppe.domain.plan import (
     IMPLEMENTED_STATUSES,
@@ -473,7 +474,7 @@ def _exercice_view(ex: Exercice, lines: Sequence[Line] = ()) -> ExerciceView:
         bop304_third_parties=ex.bop304_third_parties, fir_third_parties=ex.fir_third_parties,
         third_parties=tuple(third_party_payments(lines)),
         reference_year=ex.reference_year, effective_date=ex.effective_date,
-        report_due_date=ex.report_due_date or (report_due_date(ex.effective_date)
+        report_due_date=ex.report_due_date or (governing_report_due(ex.year, ex.effective_date)
                                                if ex.effective_date else None),
         budget_controller_required=ex.budget_controller_required,
         credits_from=date(ex.year, 1, 1), credits_until=credits_usable_until(ex.year))

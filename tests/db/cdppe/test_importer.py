@@ -68,7 +68,7 @@ def test_signed_exercice_refuses_new_amounts(session: Session) -> None:
     assert exercice.effective_date is not None
     assert exercice.report_due_date is not None
     assert exercice.effective_date.isoformat() == "2024-12-04"
-    assert exercice.report_due_date.isoformat() == "2025-12-04"
+    assert exercice.report_due_date.isoformat() == "2025-09-30"  # campaign 2024, earlier than 2025-12-04
 
     data["fiches"][0]["money"][1]["amount"] = "5000.00"  # Département money: frozen once signed
     with pytest.raises(RuleViolationError) as info:

@@ -166,7 +166,8 @@ def test_full_cycle_with_a_refused_answer(prefect_api: str, cycle_db: tuple[str,
         assert count(session, ExecutionReport) == 1
         exercice = session.exec(select(Exercice)).one()
         assert exercice.effective_date == date(2024, 12, 5)
-        assert exercice.report_due_date == date(2025, 12, 5)
+        # the campaign's 30 September 2025 governs: earlier than a year after the signature
+        assert exercice.report_due_date == date(2025, 9, 30)
         delib = session.exec(select(Deliberation).where(Deliberation.subject == "contract")).one()
         assert (delib.number, delib.acknowledgement_date) == ("205", date(2024, 11, 29))
         scan_doc = session.exec(select(GeneratedDocument).where(

@@ -18,6 +18,7 @@ from cdppe.cli.errors import SafeGroup
 from cdppe.cli.exercices import (
     audit_command,
     contract_consolidate,
+    contract_terminate,
     exercice_app,
     export_command,
     show_as_amended,
@@ -58,6 +59,7 @@ app.add_typer(campaign_app, name="campaign")  # import
 app.command("export")(export_command)
 app.command("audit")(audit_command)
 contract_app.command("consolidate")(contract_consolidate)
+contract_app.command("terminate")(contract_terminate)
 app.command("record", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     record_command)
 app.command("resume")(resume_command)

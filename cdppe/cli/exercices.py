@@ -188,3 +188,38 @@ def audit_command(
     console.print(table)
 
 
+
+
+def contract_terminate(
+    contract: Annotated[str, typer.Argument(help="Contrat : id ou clé (ex. 71-2024)")],
+    year: Annotated[int, typer.Argument(help="Dernier exercice du contrat (ex. 2025)", min=2020, max=2100)],
+    party: Annotated[str, typer.Option("--party", help="Qui dénonce : prefet, ars ou departement")],
+    on: Annotated[str, typer.Option("--on", help="Date de la lettre recommandée (AAAA-MM-JJ)")],
+    by: Annotated[str, typer.Option("--by", help="Votre nom (conservé dans l'historique)")] = "cli",
+) -> None:
+    """Enregistre la dénonciation du contrat (lettre recommandée au plus tard le 31 décembre) ;
+    le rapport d'exécution reste dû."""
+    from cdppe.core.dates import format_date_fr, today_paris
+    from cdppe.services.termination import TerminationRefusedError, terminate
+    from cdppe.store.contracts import ContractNotFoundError
+    from cdppe.store.db import session_scope
+    from models.enums import SignatoryRole
+
+    try:
+        role = SignatoryRole(party)
+    except ValueError as exc:
+        raise _fail(f"--party : {party!r} inconnu (prefet, ars ou departement)") from exc
+    try:
+        letter = date.fromisoformat(on)
+    except ValueError as exc:
+        raise _fail(f"--on : date {on!r} illisible (attendu : AAAA-MM-JJ)") from exc
+    try:
+        with session_scope() as session:
+            done = terminate(session, contract, year, role, letter, by, today_paris())
+    except (TerminationRefusedError, ContractNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    due = f" ; le rapport d'exécution reste dû le {format_date_fr(done.report_due_date)}" \
+        if done.report_due_date else " ; le rapport d'exécution reste dû"
+    console.print(f"Contrat {done.contract_key} dénoncé par {done.party.label} (lettre du "
+                  f"{format_date_fr(done.letter_date)}), fin après l'exercice {done.year}{due}.",
+                  highlight=False)

@@ -9,6 +9,7 @@ the earlier one governs (see ``cdppe.domain.deadlines``).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -37,6 +38,9 @@ class Campaign(BaseModel):
     execution_report: CampaignDate | None = None
     carry_over_rule: CarryOverRule = Field(
         default=CarryOverRule.NET_PER_ENVELOPE, description="How the year's avenants count the carry-over")
+    budget_controller_threshold: Decimal | None = Field(
+        default=None, ge=0, description="From this State total (BOP 304 + FIR + ONDAM), the budget "
+                                        "controller signs too")
     policy: dict[PolicyRule, PolicyMode] = Field(
         default_factory=dict, description="What each policy rule's finding does; unset: it is reported")
 
@@ -110,3 +114,10 @@ def carry_over_rule(year: int) -> CarryOverRule:
     """The rule the avenants of exercice ``year`` count their carry-over by (net per envelope unless said)."""
     campaign = load_campaign(year)
     return campaign.carry_over_rule if campaign else CarryOverRule.NET_PER_ENVELOPE
+
+
+def budget_controller_signs(year: int, state_total: Decimal) -> bool:
+    """Whether the campaign of ``year`` sets a threshold that ``state_total`` reaches."""
+    campaign = load_campaign(year)
+    threshold = campaign.budget_controller_threshold if campaign else None
+    return threshold is not None and state_total >= threshold

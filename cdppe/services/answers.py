@@ -272,7 +272,10 @@ def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
 @handles(OdpeAnswer)
 def record_odpe_review(ctx: AnswerContext, answer: OdpeAnswer) -> str:
     not_future(answer.session_date, ctx.as_of, "la date de séance de l'ODPE")
-    if ctx.exercice.effective_date and answer.session_date < ctx.exercice.effective_date:
+    if ctx.exercice.effective_date is None:
+        raise AnswerRefusedError("avis de l'ODPE sur le rapport refusé : le contrat n'est pas encore "
+                                 "en vigueur (aucune signature complète).")
+    if answer.session_date < ctx.exercice.effective_date:
         raise AnswerRefusedError("la séance de l'ODPE sur le rapport précède la prise d'effet du contrat.")
     ctx.session.add(OdpeReview(exercice_id=ctx.exercice_id, session_date=answer.session_date,
                                opinion=answer.opinion, favourable=answer.favourable,

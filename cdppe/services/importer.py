@@ -24,6 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from cdppe.core.money import format_eur, to_money
+from cdppe.domain.campaigns import budget_controller_signs
 from cdppe.domain.deadlines import governing_report_due
 from cdppe.domain.fiche_numbers import FicheMap, parse_fiche_number
 from cdppe.domain.rules import RuleViolationError, Violation, third_parties
@@ -265,7 +266,8 @@ def _write_exercices(session: Session, cf: ContractFile, plan: _Plan) -> dict[in
         ex.own_spending_planned = ex_in.own_spending_planned
         ex.planned_council_session = ex_in.planned_council_session
         ex.planned_signature = ex_in.planned_signature
-        ex.budget_controller_required = ex_in.budget_controller_required
+        ex.budget_controller_required = ex_in.budget_controller_required or budget_controller_signs(
+            ex_in.year, ex.state_total)
         if ex_in.milestones and ex_in.milestones.signatures and ex.effective_date is None:
             expected = {SignatoryRole.PREFET, SignatoryRole.ARS, SignatoryRole.DEPARTEMENT}
             if ex.budget_controller_required:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from typer.testing import CliRunner
 
 from cdppe.cli.app import app
 from cdppe.core.settings import get_settings
-from cdppe.domain.campaigns import load_campaign
+from cdppe.domain.campaigns import budget_controller_signs, load_campaign
 from models import Exercice
+from models.enums import SignatoryRole
 from tests.factories import minimal_contract
 
 runner = CliRunner()
@@ -92,3 +94,22 @@ def test_a_bad_instruction_is_refused_by_field_and_changes_nothing(signed: Path,
     assert (signed / "data" / "campaigns" / "2024.yaml").read_bytes() == before
     session.expire_all()
     assert session.exec(select(Exercice)).one().report_due_date == date(2025, 6, 30)
+
+
+def test_the_budget_controller_signs_above_the_campaign_threshold(
+        cli_db: str, tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDPPE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        with_threshold = dict(CAMPAIGN_2024, budget_controller_threshold="6500.00")
+        assert runner.invoke(app, ["campaign", "import", str(write(tmp_path / "c.yaml", with_threshold))]
+                             ).exit_code == 0
+        source = write(tmp_path / "contrat.yaml", minimal_contract())  # State total 6 500 €: reached
+        assert runner.invoke(app, ["contract", "import", str(source)]).exit_code == 0
+        ex = session.exec(select(Exercice)).one()
+        assert ex.state_total == Decimal("6500.00")
+        assert SignatoryRole.BUDGET_CONTROLLER in ex.expected_signatories
+        assert not budget_controller_signs(2024, Decimal("6499.99"))
+        assert not budget_controller_signs(2019, Decimal("10000000.00"))  # no campaign: no threshold
+    finally:
+        get_settings.cache_clear()

@@ -69,3 +69,41 @@ def report_import_command(
         raise typer.Exit(2) from exc
     console.print(f"Rapport {key} {year} : {fiches} fiche(s) et {indicators} indicateur(s) enregistrés.",
                   highlight=False)
+
+
+@report_app.command("fiche")
+def report_fiche_command(
+    contract: Annotated[str, typer.Argument(help="Contrat : id ou clé (ex. 71-2024)")],
+    year: Annotated[int, typer.Argument(help="Exercice du rapport (ex. 2024)", min=2020, max=2100)],
+    fiche: Annotated[str, typer.Option("--fiche", help="Numéro de la fiche (13a = 13 a)")],
+    status: Annotated[str | None, typer.Option(
+        help="réalisée, en cours, en retard, abandonnée, prévue")] = None,
+    start_date: Annotated[str | None, typer.Option(help="Date de début (JJ/MM/AAAA)")] = None,
+    duration: Annotated[str | None, typer.Option(help="Durée")] = None,
+    reason: Annotated[str | None, typer.Option(help="Motif (en retard ou abandonnée)")] = None,
+    consumed_etat: Annotated[str | None, typer.Option(help="Crédits État consommés (€)")] = None,
+    consumed_departement: Annotated[str | None, typer.Option(
+        help="Crédits Département consommés (€)")] = None,
+    assessment: Annotated[str | None, typer.Option(help="Bilan")] = None,
+    outlook: Annotated[str | None, typer.Option(help="Perspectives")] = None,
+    highlighted_for: Annotated[str | None, typer.Option(
+        help="Action phare pour : BOP 304, FIR ou ONDAM")] = None,
+    by: Annotated[str, typer.Option("--by", help="Votre nom (conservé dans l'historique)")] = "cli",
+) -> None:
+    """Enregistre le rapport d'une fiche (une fiche à la fois ; un champ omis reste vide)."""
+    from cdppe.services.report_sheet import ReportSheetError, record_fiche_report
+    from cdppe.store.db import session_scope
+
+    fields = {"fiche": fiche, "status": status, "start_date": start_date, "duration": duration,
+              "reason": reason, "consumed_etat": consumed_etat, "consumed_departement": consumed_departement,
+              "assessment": assessment, "outlook": outlook, "highlighted_for": highlighted_for}
+    try:
+        with session_scope() as session:
+            report = record_fiche_report(session, contract, year, fields, by)
+    except ReportSheetError as exc:
+        err.print("[bold red]Refusé[/] ; rien n'a été enregistré :", highlight=False)
+        for problem in exc.problems:
+            err.print(f"  - {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    console.print(f"Fiche {report.number} ({contract} {year}) : {report.status.label} enregistrée.",
+                  highlight=False)

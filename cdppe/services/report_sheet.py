@@ -10,6 +10,7 @@ indicator its achieved value (a number, NR, ND or a short text).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,6 +45,8 @@ STATUS_WORDS = STATUSES | {"en retard": FicheStatus.DELAYED, "engagée": FicheSt
                            "non engagée": FicheStatus.PLANNED, "terminée": FicheStatus.IMPLEMENTED}
 SOURCES = {s.label: s for s in FundingSource} | {s.value: s for s in FundingSource}
 MAX_ROWS = 2000
+OPTION_OF_COLUMN = {"E": "--status", "F": "--start-date", "H": "--reason", "I": "--consumed-etat",
+                    "J": "--consumed-departement", "M": "--highlighted-for"}
 
 
 class ReportSheetError(ValueError):
@@ -198,30 +201,37 @@ def _read_fiches(ws: Any, sheet: ReportSheet, problems: list[str]) -> None:
             problems.append(f"{ws.title}!A{index} : fiche {number} déjà renseignée ligne {seen[number]}")
             continue
         seen[number] = index
-        report = _fiche_report(ws.title, index, number, cells, problems)
+        report = _fiche_report(_cell_of(ws.title, index), number, cells, problems)
         if report is not None:
             sheet.fiches.append(report)
 
 
-def _fiche_report(title: str, row: int, number: str, cells: list[Any],
+def _cell_of(title: str, row: int) -> Callable[[str], str]:
+    def where(column: str) -> str:
+        return f"{title}!{column}{row}"
+    return where
+
+
+def _fiche_report(where: Callable[[str], str], number: str, cells: list[Any],
                   problems: list[str]) -> FicheReport | None:
+    """One fiche's row; ``where(column letter)`` names a bad cell (``Fiches!E7``, ``--status``)."""
     before = len(problems)
     status_text = _text(cells[4])
     status = STATUS_WORDS.get((status_text or "").lower()) if status_text else FicheStatus.PLANNED
     if status is None:
-        problems.append(f"{title}!E{row} : statut « {status_text} » inconnu "
+        problems.append(f"{where('E')} : statut « {status_text} » inconnu "
                         f"(attendu : {', '.join(STATUS_WORDS)})")
     reason = _text(cells[7])
     if status in (FicheStatus.DELAYED, FicheStatus.ABANDONED) and not reason:
-        problems.append(f"{title}!H{row} : motif obligatoire pour une action {status.label}")
+        problems.append(f"{where('H')} : motif obligatoire pour une action {status.label}")
     highlight_text = _text(cells[12])
     highlight = SOURCES.get(highlight_text) if highlight_text else None
     if highlight_text and highlight is None:
-        problems.append(f"{title}!M{row} : enveloppe « {highlight_text} » inconnue (BOP 304, FIR ou ONDAM)")
+        problems.append(f"{where('M')} : enveloppe « {highlight_text} » inconnue (BOP 304, FIR ou ONDAM)")
     report = FicheReport(
-        number, status or FicheStatus.PLANNED, _date(cells[5], f"{title}!F{row}", problems),
-        _text(cells[6]), reason, _amount(cells[8], f"{title}!I{row}", problems),
-        _amount(cells[9], f"{title}!J{row}", problems), _text(cells[10]), _text(cells[11]), highlight)
+        number, status or FicheStatus.PLANNED, _date(cells[5], where("F"), problems),
+        _text(cells[6]), reason, _amount(cells[8], where("I"), problems),
+        _amount(cells[9], where("J"), problems), _text(cells[10]), _text(cells[11]), highlight)
     return report if len(problems) == before else None
 
 
@@ -317,6 +327,24 @@ def apply_report_sheet(session: Session, sheet: ReportSheet,
                  contract_id=contract.id, exercice_id=exercice.id, actor=actor)
     session.flush()
     return contract, exercice, len(sheet.fiches), len(sheet.achieved)
+
+
+def record_fiche_report(session: Session, contract_ref: str, year: int, fields: dict[str, str | None],
+                        actor: str) -> FicheReport:
+    """One fiche's report entered by hand (``cdppe report fiche``): the same checks as a sheet's row."""
+    problems: list[str] = []
+    number = (fields.get("fiche") or "").strip()
+    cells: list[Any] = [number, None, None, None, fields.get("status"), fields.get("start_date"),
+                        fields.get("duration"), fields.get("reason"), fields.get("consumed_etat"),
+                        fields.get("consumed_departement"), fields.get("assessment"), fields.get("outlook"),
+                        fields.get("highlighted_for")]
+    if not number:
+        raise ReportSheetError(["--fiche : numéro de fiche manquant"])
+    report = _fiche_report(lambda column: OPTION_OF_COLUMN.get(column, column), number, cells, problems)
+    if report is None:
+        raise ReportSheetError(problems)
+    apply_report_sheet(session, ReportSheet(contract_ref, year, [report]), actor)
+    return report
 
 
 def _write_execution(session: Session, fiche: FicheAction, exercice: Exercice, r: FicheReport) -> None:

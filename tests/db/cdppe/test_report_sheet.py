@@ -140,3 +140,29 @@ def test_a_workbook_without_its_sheets_is_refused_by_name(cli_db: str, tmp_path:
     assert result.exit_code == 2 and "classeur XLSX illisible" in result.stderr
     result = runner.invoke(app, ["report", "import", "/proc/self/environ"])
     assert result.exit_code == 2 and "n'est pas un fichier déposable" in result.stderr
+
+
+def test_one_fiche_at_a_time_with_cdppe_report_fiche(cli_db: str, session: Session, tmp_path: Path) -> None:
+    imported(tmp_path)
+    result = runner.invoke(app, ["report", "fiche", "71-2024", "2024", "--fiche", "3",
+                                 "--status", "en retard", "--reason", "recrutement différé",
+                                 "--consumed-etat", "250,50",
+                                 "--highlighted-for", "FIR", "--by", "Cheffe PMI"])
+    assert result.exit_code == 0, result.output
+    assert "Fiche 3 (71-2024 2024) : retardée enregistrée." in result.stdout
+    exe, fiche = session.exec(select(FicheExecution, FicheAction).where(
+        FicheExecution.fiche_id == FicheAction.id)).one()
+    assert (fiche.number, exe.status, exe.consumed_etat, exe.highlighted_for) == (
+        "3", FicheStatus.DELAYED, Decimal("250.50"), FundingSource.FIR)
+
+    bad = runner.invoke(app, ["report", "fiche", "71-2024", "2024", "--fiche", "3", "--status", "abandonnée",
+                              "--consumed-etat", "beaucoup"])
+    assert bad.exit_code == 2
+    assert "--status : " not in bad.stderr
+    assert "--reason : motif obligatoire pour une action abandonnée" in bad.stderr
+    assert "--consumed-etat : " in bad.stderr
+    unknown = runner.invoke(app, ["report", "fiche", "71-2024", "2024", "--fiche", "404",
+                                  "--status", "réalisée"])
+    assert unknown.exit_code == 2 and "fiche 404 inconnue du contrat 71-2024" in unknown.stderr
+    session.expire_all()
+    assert session.exec(select(FicheExecution)).one().status is FicheStatus.DELAYED  # nothing changed

@@ -91,3 +91,15 @@ def minimal_contract(generation: str = "2024", year: int = 2024) -> dict[str, An
         "objectives": [{"number": n, "mandatory": True} for n in mandatory],
         "fiches": fiches,
     })
+
+
+def with_next_year(data: dict[str, Any], year: int = 2025) -> dict[str, Any]:
+    """The contract file covering ``year`` too: its first exercice's envelope and money again."""
+    second = dict(copy.deepcopy(data["exercices"][0]), year=year, planned_council_session=f"{year}-06-20",
+                  planned_signature=f"{year}-07-15")
+    second.pop("milestones", None)
+    data["exercices"].append(second)
+    first = data["exercices"][0]["year"]
+    for fiche in data["fiches"]:
+        fiche["money"] += [dict(m, exercice=year) for m in fiche["money"] if m["exercice"] == first]
+    return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -27,19 +28,14 @@ from models import (
 )
 from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange, Transfer
 from models.enums import AmendmentPart, AmendmentStatus, CarryOverRule, FundingSource
-from tests.factories import minimal_contract
+from tests.factories import minimal_contract, with_next_year
 
 AS_OF = date(2025, 6, 30)
 
 
-def two_years(session: Session) -> tuple[Contract, Exercice, Exercice]:
-    data = minimal_contract()
-    second = dict(data["exercices"][0], year=2025, planned_council_session="2025-06-20",
-                  planned_signature="2025-07-15")
-    data["exercices"].append(second)
-    for fiche in data["fiches"]:
-        fiche["money"] += [dict(m, exercice=2025) for m in fiche["money"]]
-    import_contract(session, parse_contract(data), "test")
+def two_years(session: Session, data: dict[str, Any] | None = None) -> tuple[Contract, Exercice, Exercice]:
+    """minimal_contract (or ``data``) covering 2024 and 2025, imported."""
+    import_contract(session, parse_contract(with_next_year(data or minimal_contract())), "test")
     session.commit()
     contract = session.exec(select(Contract)).one()
     ex24, ex25 = session.exec(select(Exercice).order_by(Exercice.year)).all()  # type: ignore[arg-type]
@@ -156,15 +152,7 @@ def test_an_avenant_writing_13A_amends_fiche_13_a_and_creates_no_new_fiche(sessi
     data = minimal_contract()
     data["fiches"][0]["number"] = "13 a"
     data["indicators"] = [{"code": "I1", "label": "Entretiens", "fiche": "13A"}]
-    second = dict(data["exercices"][0], year=2025, planned_council_session="2025-06-20",
-                  planned_signature="2025-07-15")
-    data["exercices"].append(second)
-    for fiche in data["fiches"]:
-        fiche["money"] += [dict(m, exercice=2025) for m in fiche["money"]]
-    import_contract(session, parse_contract(data), "test")
-    session.commit()
-    contract = session.exec(select(Contract)).one()
-    ex25 = session.exec(select(Exercice).where(Exercice.year == 2025)).one()
+    contract, _, ex25 = two_years(session, data)
     fiches_before = session.exec(select(func.count()).select_from(FicheAction)).one()
     change = FicheChange(fiche="13A", source=FundingSource.FIR, etat_amount="100.00",
                          departement_amount="100.00")

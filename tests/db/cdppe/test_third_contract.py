@@ -14,7 +14,6 @@ Yonne (89), contract 2024 covering 2024 and 2025, from ``minimal_contract``:
 
 from __future__ import annotations
 
-import copy
 import html
 from datetime import date
 from decimal import Decimal
@@ -38,7 +37,7 @@ from tests.db.cdppe.documents.conftest import plain, read_doc
 from tests.db.cdppe.test_lifecycle import AS_OF, WHO, deliberate
 from tests.db.cdppe.test_policy_findings import sign
 from tests.db.cdppe.test_report_sheet import fill
-from tests.factories import minimal_contract
+from tests.factories import minimal_contract, with_next_year
 
 runner = CliRunner()
 D = Decimal
@@ -58,11 +57,7 @@ def yonne() -> dict[str, Any]:
                                       "amount": "600.00", "valorisation": True}]})
     data["exercices"][0]["envelope"].update({"fir": "3600.00", "state_total": "7100.00",
                                              "departement_share": "6000.00"})
-    second = dict(copy.deepcopy(data["exercices"][0]), year=2025, planned_council_session="2025-06-20",
-                  planned_signature="2025-07-15")
-    data["exercices"].append(second)
-    for fiche in data["fiches"]:
-        fiche["money"] += [dict(m, exercice=2025) for m in fiche["money"]]
+    with_next_year(data)
     data["indicators"] = [{"code": "EPP", "label": "Entretiens prénataux", "fiche": "1",
                            "values": [{"year": 2024, "target": "20"}]}]
     return data

@@ -50,3 +50,12 @@ def load_catalogue(generation: str) -> Catalogue:
         )
     text = (resources.files("cdppe.domain") / "catalogue" / f"{generation}.yaml").read_text("utf-8")
     return Catalogue.model_validate(yaml.safe_load(text))
+
+
+def later_year_of_generation(generation: str, year: int) -> bool:
+    """Year 2 or 3 of a multi-year generation (``2025-2027``): the contract signed for its first year
+    covers it, and its money comes by a financial avenant (DOMAIN: 2020-2022 and 2025-2027)."""
+    first, _, last = generation.partition("-")
+    if not (first.isdigit() and last.isdigit()):
+        return False
+    return int(first) < year <= int(last)

@@ -51,12 +51,24 @@ class ExerciceSnapshot:
     payments_planned: dict[FundingSource, Decimal] = field(default_factory=dict)
     report_recorded: bool = False
     amendment_decided: bool = False
+    # Year 2 or 3 of a multi-year contract: its deliberation and signatures are the contract's (of
+    # the generation's first year); the year takes effect with its financial avenant.
+    covered_by_contract: bool = False
+    contract_in_force_since: date | None = None
+    year_in_effect_since: date | None = None  # the year's financial avenant took effect
 
     @property
     def effective_date(self) -> date | None:
+        if self.covered_by_contract and self.avenant == 0:
+            return self.year_in_effect_since
         if self.signatories_expected and self.signatories_expected <= set(self.signed):
             return max(self.signed[r] for r in self.signatories_expected)
         return None
+
+    @property
+    def approved_by_contract(self) -> bool:
+        """The contract's own deliberation and signatures are not asked again this year."""
+        return self.covered_by_contract and self.avenant == 0
 
     @property
     def missing_signatories(self) -> list[SignatoryRole]:
@@ -80,6 +92,8 @@ class Waiting:
 def waiting_for(facts: ExerciceSnapshot, phase: Phase) -> Waiting | None:
     """What ``phase`` still waits for, from the facts only; None when it can complete."""
     avenant = facts.avenant
+    if phase in (Phase.DELIBERATION, Phase.SIGNATURE) and facts.approved_by_contract:
+        return None
     if phase is Phase.DIAGNOSIS:
         return None if facts.diagnosis_agreed else Waiting(
             phase, AnswerKind.DIAGNOSIS, "diagnosis", "les trois parties (Préfet, ARS, Département)")
@@ -124,6 +138,8 @@ def phases_done(phase_status: dict[Phase, PhaseStatus]) -> int:
 def step_recorded(kind: str, snap: ExerciceSnapshot) -> bool:
     """Whether the step a deadline of ``kind`` waits for is recorded in ``snap``."""
     base, _, detail = kind.partition(":")
+    if base in ("convocation", "deliberation", "campaign_draft", "signature") and snap.approved_by_contract:
+        return True
     if base in ("convocation", "deliberation"):
         return snap.deliberation_session is not None
     if base == "campaign_draft":

@@ -167,7 +167,7 @@ def _signing(snap: ExerciceSnapshot, camp: Campaign | None) -> tuple[date, str, 
 def _deliberation_deadlines(snap: ExerciceSnapshot, camp: Campaign | None,
                             code: str | None) -> list[DeadlineSpec]:
     """Before the council deliberates: convocation, the campaign's draft, the deliberation itself."""
-    if snap.deliberation_session is not None:
+    if snap.deliberation_session is not None or snap.approved_by_contract:
         return []
     out: list[DeadlineSpec] = []
     if snap.planned_council_session:
@@ -201,7 +201,7 @@ def _signature_deadlines(snap: ExerciceSnapshot, camp: Campaign | None,
                          code: str | None) -> list[DeadlineSpec]:
     """One deadline per signature still missing, until the contract takes effect."""
     signing = _signing(snap, camp)
-    if snap.effective_date is not None or signing is None:
+    if snap.effective_date is not None or signing is None or snap.approved_by_contract:
         return []
     sign_day, sign_text, sign_source = signing
     counted_from = snap.planned_signature if sign_source == "contrat" else (

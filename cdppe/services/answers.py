@@ -20,8 +20,10 @@ from cdppe.core.dates import format_date_fr
 from cdppe.core.money import ZERO, MoneyError, format_eur, to_money
 from cdppe.core.settings import get_settings
 from cdppe.domain.calendar_rules import CONVOCATION_NOTICE_DAYS
+from cdppe.domain.catalogue import later_year_of_generation
 from cdppe.domain.deadlines import governing_report_due
 from cdppe.services.uploads import UploadRefusedError, find_ingested
+from cdppe.store.contracts import contract_in_force_since
 from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
     find_deliberation,
@@ -233,7 +235,16 @@ def _take_effect(ctx: AnswerContext, effective: date) -> str:
     amendment.effective_date = effective
     amendment.status = AmendmentStatus.SIGNED
     ctx.session.add(amendment)
-    return f" ; avenant n° {ctx.avenant} en vigueur le {format_date_fr(effective)}"
+    summary = f" ; avenant n° {ctx.avenant} en vigueur le {format_date_fr(effective)}"
+    if ctx.exercice.effective_date is None and later_year_of_generation(ctx.contract.generation,
+                                                                         ctx.exercice.year):
+        # year 2 or 3 of a multi-year contract takes effect with its financial avenant
+        ctx.exercice.effective_date = effective
+        ctx.exercice.report_due_date = governing_report_due(ctx.exercice.year, effective)
+        ctx.session.add(ctx.exercice)
+        summary += (f" ; exercice {ctx.exercice.year} en vigueur, rapport dû le "
+                    f"{format_date_fr(ctx.exercice.report_due_date)}")
+    return summary
 
 
 @handles(PaymentAnswer)
@@ -253,7 +264,7 @@ def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
         raise AnswerRefusedError(
             f"versement {answer.source.label} de {format_eur(amount)} supérieur à "
             f"l'enveloppe de {format_eur(planned[answer.source])} : refusé.")
-    effective = ctx.exercice.effective_date
+    effective = contract_in_force_since(ctx.session, ctx.contract, ctx.exercice)
     if effective is None:
         raise AnswerRefusedError(f"versement {answer.source.label} refusé : le contrat n'est pas encore en "
                                  "vigueur (aucun versement avant la dernière signature).")
@@ -272,10 +283,11 @@ def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
 @handles(OdpeAnswer)
 def record_odpe_review(ctx: AnswerContext, answer: OdpeAnswer) -> str:
     not_future(answer.session_date, ctx.as_of, "la date de séance de l'ODPE")
-    if ctx.exercice.effective_date is None:
+    in_force = contract_in_force_since(ctx.session, ctx.contract, ctx.exercice)
+    if in_force is None:
         raise AnswerRefusedError("avis de l'ODPE sur le rapport refusé : le contrat n'est pas encore "
                                  "en vigueur (aucune signature complète).")
-    if answer.session_date < ctx.exercice.effective_date:
+    if answer.session_date < in_force:
         raise AnswerRefusedError("la séance de l'ODPE sur le rapport précède la prise d'effet du contrat.")
     ctx.session.add(OdpeReview(exercice_id=ctx.exercice_id, session_date=answer.session_date,
                                opinion=answer.opinion, favourable=answer.favourable,

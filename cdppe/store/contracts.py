@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from cdppe.core.money import ZERO, money_str
+from cdppe.domain.catalogue import later_year_of_generation
 from cdppe.domain.cycle import ExerciceSnapshot
 from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.store.workflow import (
@@ -115,6 +117,18 @@ def contract_summary(session: Session, contract: Contract) -> dict[str, Any]:
     }
 
 
+def contract_in_force_since(session: Session, contract: Contract, exercice: Exercice) -> date | None:
+    """When the contract covering ``exercice`` took effect: its own last signature, or for year 2 or 3
+    of a multi-year contract the first year's."""
+    covered = later_year_of_generation(contract.generation, exercice.year)
+    if exercice.effective_date is not None or not covered:
+        return exercice.effective_date
+    first = int(contract.generation.partition("-")[0])
+    row = session.exec(select(Exercice).where(Exercice.contract_id == contract.id,
+                                              Exercice.year == first)).first()
+    return row.effective_date if row else None
+
+
 def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
                       avenant: int = 0) -> ExerciceSnapshot:
     """The facts of one exercice (the contract's, or avenant n° ``avenant``'s deliberation and
@@ -155,6 +169,9 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
         payments_planned=planned,
         report_recorded=report is not None,
         amendment_decided=Phase.AMENDMENT in states and "avenant_needed" in states[Phase.AMENDMENT].data,
+        covered_by_contract=later_year_of_generation(contract.generation, exercice.year),
+        contract_in_force_since=contract_in_force_since(session, contract, exercice),
+        year_in_effect_since=exercice.effective_date,
     )
 
 

@@ -52,10 +52,14 @@ def load_catalogue(generation: str) -> Catalogue:
     return Catalogue.model_validate(yaml.safe_load(text))
 
 
+def generation_span(generation: str) -> tuple[int, int] | None:
+    """(first, last) year of a multi-year generation (``2025-2027``); None for a one-year one."""
+    first, _, last = generation.partition("-")
+    return (int(first), int(last)) if first.isdigit() and last.isdigit() else None
+
+
 def later_year_of_generation(generation: str, year: int) -> bool:
     """Year 2 or 3 of a multi-year generation (``2025-2027``): the contract signed for its first year
     covers it, and its money comes by a financial avenant (DOMAIN: 2020-2022 and 2025-2027)."""
-    first, _, last = generation.partition("-")
-    if not (first.isdigit() and last.isdigit()):
-        return False
-    return int(first) < year <= int(last)
+    span = generation_span(generation)
+    return span is not None and span[0] < year <= span[1]

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cdppe.core.money import ZERO, money_str
-from cdppe.domain.catalogue import later_year_of_generation
+from cdppe.domain.catalogue import generation_span, later_year_of_generation
 from cdppe.domain.cycle import ExerciceSnapshot
 from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.store.workflow import (
@@ -123,9 +123,10 @@ def contract_in_force_since(session: Session, contract: Contract, exercice: Exer
     covered = later_year_of_generation(contract.generation, exercice.year)
     if exercice.effective_date is not None or not covered:
         return exercice.effective_date
-    first = int(contract.generation.partition("-")[0])
+    span = generation_span(contract.generation)
+    assert span is not None  # a later year has a span
     row = session.exec(select(Exercice).where(Exercice.contract_id == contract.id,
-                                              Exercice.year == first)).first()
+                                              Exercice.year == span[0])).first()
     return row.effective_date if row else None
 
 

@@ -237,7 +237,8 @@ def start_stack(settings: Settings, port: int = 4200, with_server: bool = True,
     stack = Stack(settings, api_url, build_env(settings, address), address=address)
     try:
         if with_server:
-            stack.start("prefect-server", [sys.executable, "-m", "prefect", "server", "start",
+            stack.start("prefect-server", [sys.executable, "-m", "cdppe.ops.prefect_server_process",
+                                           "server", "start",
                                            "--host", "127.0.0.1", "--port", str(port),
                                            "--analytics-off", "--no-prompt"])
             wait_http(f"{api_url}/health", 120, stack.check_alive)

@@ -15,6 +15,13 @@ An upgrade of Prefect that changes one of these fails that test first, not a coo
   ``RunInput._description``.
 - ``run_flow_run`` and ``temporary_server``: the simulation runs flow runs in its own process
   and starts a Prefect server of its own.
+- ``sqlite_transactions_begin_immediate``: on SQLite, Prefect begins a transaction DEFERRED
+  unless the endpoint asks for a lock; the resume endpoint (a form's Submit) and the run
+  form of a deployment read first, then write. In WAL mode a read transaction that another
+  connection wrote behind cannot become a write one: SQLite answers "database is locked" at
+  once, whatever the busy timeout, and the UI keeps the form open (seen on ``cdppe up`` while
+  the run that had just been answered was still writing its logs and task runs). Begun
+  IMMEDIATE, every transaction waits its turn for the write lock (Prefect's busy timeout).
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ import multiprocessing
 import multiprocessing.context
 import pickle
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -166,3 +173,22 @@ def temporary_server(database_url: str | None, port: int) -> Iterator[str]:
                 yield server.api_url
         finally:
             server.stop()
+
+
+def sqlite_transactions_begin_immediate() -> None:
+    """Every transaction of this process's Prefect server on SQLite begins IMMEDIATE (see above)."""
+    from prefect.server.database.configurations import AioSqliteConfiguration
+
+    original = AioSqliteConfiguration.begin_transaction
+    if getattr(original, "cdppe_immediate", False):
+        return
+
+    @asynccontextmanager
+    async def begin_transaction(self: AioSqliteConfiguration, session: Any,
+                                with_for_update: bool = False) -> AsyncIterator[Any]:
+        async with original(self, session, with_for_update=True) as transaction:
+            yield transaction
+
+    begin_transaction.cdppe_immediate = True  # type: ignore[attr-defined]
+    AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
+

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+from pathlib import Path
 
 
 def test_the_served_runner_starts_runs_from_an_in_memory_flow_with_a_spawn_context() -> None:
@@ -61,3 +63,30 @@ def test_the_simulation_server_helpers_exist() -> None:
     assert {"flow", "flow_run", "parameters", "return_type"} <= set(inspect.signature(run_flow).parameters)
     assert all(hasattr(SubprocessASGIServer, name) for name in ("start", "stop", "api_url"))
     assert "server_startup_timeout" in inspect.signature(prefect_test_harness).parameters
+
+
+def test_sqlite_transactions_of_our_server_begin_immediate(tmp_path: Path) -> None:
+    """The resume endpoint's transaction (begun without a lock) takes the write lock at BEGIN once
+    patched; Prefect's own lock-asking endpoints are unchanged."""
+    from prefect.server.database import configurations
+
+    from cdppe.ops.prefect_private import sqlite_transactions_begin_immediate
+
+    original = configurations.AioSqliteConfiguration.begin_transaction
+    assert "SQLITE_BEGIN_MODE.set(" in inspect.getsource(original)
+    config = configurations.AioSqliteConfiguration(f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}")
+
+    async def begin_mode() -> str | None:
+        engine = await config.engine()
+        session = await config.session(engine)
+        async with session, config.begin_transaction(session):
+            return configurations.SQLITE_BEGIN_MODE.get()
+
+    assert asyncio.run(begin_mode()) == "DEFERRED"
+    try:
+        sqlite_transactions_begin_immediate()
+        sqlite_transactions_begin_immediate()  # twice: patched once
+        assert asyncio.run(begin_mode()) == "IMMEDIATE"
+    finally:
+        configurations.AioSqliteConfiguration.begin_transaction = original  # type: ignore[method-assign]
+

@@ -76,8 +76,13 @@ class PaymentAnswer(Answer):
     answered_by: str = AnsweredBy
 
 
+class OdpePresentationAnswer(Answer):
+    session_date: date = Field(title="Date de la séance de l'ODPE où le contrat a été présenté")
+    answered_by: str = AnsweredBy
+
+
 class OdpeAnswer(Answer):
-    session_date: date = Field(title="Date de la séance de l'ODPE")
+    session_date: date = Field(title="Date de la séance de l'ODPE sur le projet de rapport")
     favourable: bool = Field(default=True, title="Avis favorable")
     opinion: str = Field(title="Avis de l'ODPE", min_length=2, max_length=4000, pattern=TEXT)
     answered_by: str = AnsweredBy
@@ -104,6 +109,7 @@ ANSWER_TYPES: dict[AnswerKind, type[Answer]] = {
     AnswerKind.ACKNOWLEDGEMENT: AcknowledgementAnswer,
     AnswerKind.SIGNATURE: SignatureAnswer,
     AnswerKind.PAYMENT: PaymentAnswer,
+    AnswerKind.ODPE_PRESENTATION: OdpePresentationAnswer,
     AnswerKind.ODPE: OdpeAnswer,
     AnswerKind.REPORT: ReportAnswer,
     AnswerKind.AMENDMENT_DECISION: AmendmentDecisionAnswer,

@@ -63,6 +63,7 @@ class AnswerKind(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
     SIGNATURE = "signature"
     PAYMENT = "payment"
+    ODPE_PRESENTATION = "odpe_presentation"
     ODPE = "odpe"
     REPORT = "report"
     AMENDMENT_DECISION = "amendment_decision"

@@ -88,7 +88,22 @@ class Payment(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class OdpePresentation(SQLModel, table=True):
+    """The ODPE's session where the contract was presented (the first of its two steps)."""
+
+    __tablename__ = "odpe_presentation"
+    __table_args__ = (UniqueConstraint("exercice_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id", index=True)
+    session_date: date
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class OdpeReview(SQLModel, table=True):
+    """The ODPE's opinion on the draft execution report (its second step, before the adoption)."""
+
+
     __tablename__ = "odpe_review"
     __table_args__ = (UniqueConstraint("exercice_id"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -40,7 +40,8 @@ class ExerciceSnapshot:
     signed: dict[SignatoryRole, date] = field(default_factory=dict)
     payments_expected: frozenset[FundingSource] = frozenset({FundingSource.BOP304, FundingSource.FIR})
     payments_received: dict[FundingSource, date] = field(default_factory=dict)
-    odpe_session: date | None = None
+    odpe_presented_on: date | None = None  # the ODPE was presented the contract
+    odpe_session: date | None = None  # the ODPE gave its opinion on the draft report
     report_transmitted_on: date | None = None
     terminated_on: date | None = None
     draft_sent_on: date | None = None  # diagnosis completed: the draft contract went out
@@ -114,7 +115,7 @@ def waiting_for(facts: ExerciceSnapshot, phase: Phase) -> Waiting | None:
         return Waiting(phase, AnswerKind.PAYMENT, f"payment-{sources[0].value}",
                        ", ".join(PAYERS.get(s, s.label) for s in sources)) if sources else None
     if phase is Phase.ODPE_REVIEW:
-        return None if facts.odpe_session is not None else Waiting(phase, AnswerKind.ODPE, "odpe", "l'ODPE")
+        return _odpe_waiting(facts)
     if phase is Phase.EXECUTION_REPORT:
         return None if facts.report_recorded else Waiting(
             phase, AnswerKind.REPORT, "report", "le Département (rapport d'exécution)")
@@ -124,6 +125,17 @@ def waiting_for(facts: ExerciceSnapshot, phase: Phase) -> Waiting | None:
         return Waiting(phase, AnswerKind.AMENDMENT_DECISION, "amendment-decision",
                        "les trois parties (décision sur l'avenant)")
     raise ValueError(f"phase inconnue : {phase}")
+
+
+def _odpe_waiting(facts: ExerciceSnapshot) -> Waiting | None:
+    """The ODPE twice: the contract presented (once per contract: not again in the later years
+    of a multi-year contract), then its opinion on the draft report, before the report's adoption."""
+    if facts.odpe_session is not None:
+        return None
+    if facts.odpe_presented_on is None and not facts.approved_by_contract:
+        return Waiting(Phase.ODPE_REVIEW, AnswerKind.ODPE_PRESENTATION, "odpe-presentation",
+                       "le Département (présentation du contrat à l'ODPE)")
+    return Waiting(Phase.ODPE_REVIEW, AnswerKind.ODPE, "odpe", "l'ODPE (avis sur le projet de rapport)")
 
 
 def current_phase(phase_status: dict[Phase, PhaseStatus]) -> Phase | None:

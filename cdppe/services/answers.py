@@ -27,6 +27,7 @@ from cdppe.store.contracts import contract_in_force_since
 from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
     find_deliberation,
+    find_odpe_presentation,
     find_odpe_review,
     get_amendment,
     payments_by_source,
@@ -39,6 +40,7 @@ from models import (
     Exercice,
     FindingReason,
     GeneratedDocument,
+    OdpePresentation,
     OdpeReview,
     Payment,
     PhaseState,
@@ -51,6 +53,7 @@ from models.answers import (
     DeliberationAnswer,
     DiagnosisAnswer,
     OdpeAnswer,
+    OdpePresentationAnswer,
     PaymentAnswer,
     ReportAnswer,
     SignatureAnswer,
@@ -280,9 +283,23 @@ def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
             f"{format_date_fr(answer.received_on)}")
 
 
+@handles(OdpePresentationAnswer)
+def record_odpe_presentation(ctx: AnswerContext, answer: OdpePresentationAnswer) -> str:
+    """The contract presented to the ODPE; no order is imposed on signature (it may see the draft)."""
+    not_future(answer.session_date, ctx.as_of, "la date de séance de l'ODPE")
+    ctx.session.add(OdpePresentation(exercice_id=ctx.exercice_id, session_date=answer.session_date,
+                                     recorded_by=ctx.actor))
+    return f"Contrat présenté à l'ODPE le {format_date_fr(answer.session_date)}"
+
+
 @handles(OdpeAnswer)
 def record_odpe_review(ctx: AnswerContext, answer: OdpeAnswer) -> str:
     not_future(answer.session_date, ctx.as_of, "la date de séance de l'ODPE")
+    presented = find_odpe_presentation(ctx.session, exercice_id=ctx.exercice_id)
+    if presented is not None and answer.session_date < presented.session_date:
+        raise AnswerRefusedError(
+            f"avis de l'ODPE sur le rapport le {format_date_fr(answer.session_date)}, avant la "
+            f"présentation du contrat à l'ODPE le {format_date_fr(presented.session_date)}.")
     in_force = contract_in_force_since(ctx.session, ctx.contract, ctx.exercice)
     if in_force is None:
         raise AnswerRefusedError("avis de l'ODPE sur le rapport refusé : le contrat n'est pas encore "

@@ -48,6 +48,7 @@ from models.answers import (
     DeliberationAnswer,
     DiagnosisAnswer,
     OdpeAnswer,
+    OdpePresentationAnswer,
     PaymentAnswer,
     ReportAnswer,
     SignatureAnswer,
@@ -174,10 +175,20 @@ def _payment_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Ne
                 {"source": source, "notified_amount": f"{amount:.2f}"})
 
 
+def _odpe_presentation_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    return Need(w.phase, w.kind, w.key, "En attente de la présentation du contrat à l'ODPE",
+                "Date de la séance où le contrat a été présenté à l'observatoire départemental de "
+                "la protection de l'enfance (l'ODPE rendra ensuite son avis sur le projet de "
+                "rapport d'exécution).", OdpePresentationAnswer)
+
+
 def _odpe_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
+    presented = (f" (contrat présenté le {format_date_fr(facts.odpe_presented_on)})"
+                 if facts.odpe_presented_on else "")
     return Need(w.phase, w.kind, w.key, "En attente de l'avis de l'ODPE",
                 "Date de la séance de l'observatoire départemental de la protection de "
-                "l'enfance et son avis sur le projet de rapport d'exécution.", OdpeAnswer)
+                f"l'enfance et son avis sur le projet de rapport d'exécution{presented}, avant "
+                "l'adoption du rapport.", OdpeAnswer)
 
 
 def _report_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
@@ -185,7 +196,10 @@ def _report_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Nee
     due_text = f" au plus tard le {format_date_fr(due)}" if due else ""
     return Need(w.phase, w.kind, w.key, "En attente du rapport d'exécution",
                 f"Adoption conjointe, délibération et transmission du rapport{due_text} "
-                "(un an après la dernière signature).", ReportAnswer)
+                "(un an après la dernière signature). Les données des fiches (statut, consommation, "
+                "bilan) se saisissent avant : une fiche à la fois par le déploiement « rapport-fiche » "
+                "ou cdppe report fiche, ou toutes par le classeur (cdppe report template puis "
+                "cdppe report import).", ReportAnswer)
 
 
 def _amendment_decision_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Need:
@@ -199,7 +213,8 @@ def _amendment_decision_need(facts: ExerciceSnapshot, exercice: Exercice, w: Wai
 NEEDS: dict[AnswerKind, Callable[[ExerciceSnapshot, Exercice, Waiting], Need]] = {
     AnswerKind.DIAGNOSIS: _diagnosis_need, AnswerKind.DELIBERATION: _deliberation_need,
     AnswerKind.ACKNOWLEDGEMENT: _acknowledgement_need, AnswerKind.SIGNATURE: _signature_need,
-    AnswerKind.PAYMENT: _payment_need, AnswerKind.ODPE: _odpe_need, AnswerKind.REPORT: _report_need,
+    AnswerKind.PAYMENT: _payment_need, AnswerKind.ODPE_PRESENTATION: _odpe_presentation_need,
+    AnswerKind.ODPE: _odpe_need, AnswerKind.REPORT: _report_need,
     AnswerKind.AMENDMENT_DECISION: _amendment_decision_need,
 }
 

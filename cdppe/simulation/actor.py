@@ -23,6 +23,7 @@ from models.answers import (
     DeliberationAnswer,
     DiagnosisAnswer,
     OdpeAnswer,
+    OdpePresentationAnswer,
     PaymentAnswer,
     ReportAnswer,
     SignatureAnswer,
@@ -105,6 +106,9 @@ def _cycle(rng: random.Random, data: dict[str, Any], exercice: dict[str, Any], y
     if avenant:
         opened = max(max(payments.values()) + _d(rng, 3, 10), timeline.at(0.3, 5))
         odpe_from = max(odpe_from, _avenant_steps(rng, data, exercice, year, opened, who, steps))
+    presented = min(effective + timedelta(days=21), odpe_from)  # the contract presented to the ODPE
+    steps.append(Step(presented, Phase.ODPE_REVIEW, OdpePresentationAnswer(session_date=presented,
+                                                                           answered_by=who)))
     steps += _report_steps(rng, year, odpe_from, avenant, who)
     return sorted(steps, key=lambda s: s.day), opened
 

@@ -39,6 +39,7 @@ ANSWER_LABELS: dict[str, str] = {
     "acknowledgement": "accusé de réception @ctes",
     "signature": "signature",
     "payment": "versement",
+    "odpe_presentation": "présentation du contrat à l'ODPE",
     "odpe": "avis de l'ODPE",
     "report": "rapport d'exécution",
     "amendment_decision": "décision sur l'avenant",

@@ -17,6 +17,7 @@ from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.store.workflow import (
     find_deliberation,
     find_execution_report,
+    find_odpe_presentation,
     find_odpe_review,
     payments_by_source,
     phase_states,
@@ -139,6 +140,7 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
     signatures = signatures_by_role(session, exercice_id=ex_id, avenant=avenant).values()
     payments = payments_by_source(session, exercice_id=ex_id).values()
     odpe = find_odpe_review(session, exercice_id=ex_id)
+    presented = find_odpe_presentation(session, exercice_id=ex_id)
     report = find_execution_report(session, exercice_id=ex_id)
     states = phase_states(session, exercice_id=ex_id, avenant=avenant)
     planned = exercice.expected_payments
@@ -159,6 +161,7 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
         signed={s.role: s.signed_on for s in signatures},
         payments_expected=frozenset(planned),
         payments_received={p.source: p.received_on for p in payments},
+        odpe_presented_on=presented.session_date if presented else None,
         odpe_session=odpe.session_date if odpe else None,
         report_transmitted_on=report.transmitted_on if report else None,
         terminated_on=exercice.terminated_on,

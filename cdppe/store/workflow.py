@@ -12,6 +12,7 @@ from models import (
     Deliberation,
     ExecutionReport,
     Exercice,
+    OdpePresentation,
     OdpeReview,
     Payment,
     PhaseState,
@@ -62,6 +63,10 @@ def signatures_by_role(session: Session, *, exercice_id: int | None,
 def payments_by_source(session: Session, *, exercice_id: int | None) -> dict[FundingSource, Payment]:
     rows = session.exec(select(Payment).where(Payment.exercice_id == exercice_id))
     return {payment.source: payment for payment in rows}
+
+
+def find_odpe_presentation(session: Session, *, exercice_id: int | None) -> OdpePresentation | None:
+    return session.exec(select(OdpePresentation).where(OdpePresentation.exercice_id == exercice_id)).first()
 
 
 def find_odpe_review(session: Session, *, exercice_id: int | None) -> OdpeReview | None:

@@ -58,6 +58,11 @@ class Stack:
             body["flow_runs"] = {"state": {"type": {"any_": list(states)}}}
         return [r for r in self.api("/flow_runs/filter", body) if r["name"].startswith(SAONE)]
 
+    def log_tails(self, chars: int = 3000) -> str:
+        """The end of each process's log of the stack, for a failure's message."""
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-chars:]}"
+                         for log in sorted((self.data / "logs").glob("*.log")))
+
     def waiting(self) -> dict[str, Any]:
         runs = self.saone_runs("PAUSED")
         assert len(runs) == 1, [(r["name"], r["state"]["name"]) for r in runs]  # one waiting run
@@ -73,7 +78,7 @@ class Stack:
             failed = self.saone_runs("FAILED", "CRASHED")
             assert not failed, failed
             time.sleep(0.25)
-        raise TimeoutError(f"no new step within {timeout} s")
+        raise TimeoutError(f"no new step within {timeout} s\n{self.log_tails()}")
 
 
 @pytest.fixture(scope="module")
@@ -228,8 +233,11 @@ def test_a_coordinator_walks_saone_et_loire_2024_in_the_ui(stack: Stack, page: A
     for state, received in (("En attente du versement BOP 304 (0/2)", date(2025, 1, 20)),
                             ("En attente du versement FIR (1/2)", date(2025, 2, 10))):
         c.answer("versement des crédits", state, {"Date de réception des fonds": received}, "versement")
+    c.answer("avis de l'ODPE", "En attente de la présentation du contrat à l'ODPE",
+             {"Date de la séance de l'ODPE où le contrat a été présenté": date(2025, 2, 12)},
+             "odpe-presentation")
     c.answer("avis de l'ODPE", "En attente de l'avis de l'ODPE",
-             {"Date de la séance de l'ODPE": date(2025, 10, 15),
+             {"Date de la séance de l'ODPE sur le projet de rapport": date(2025, 10, 15),
               "Avis de l'ODPE": "Avis favorable au projet de rapport."}, "odpe")
     c.answer("rapport d'exécution", "En attente du rapport d'exécution",
              {"Date d'adoption conjointe du rapport d'exécution": date(2025, 11, 10),
@@ -245,7 +253,7 @@ def test_a_coordinator_walks_saone_et_loire_2024_in_the_ui(stack: Stack, page: A
     ui.submit_form(page)
     deadline = time.monotonic() + 240
     while stack.saone_runs("PAUSED", "RUNNING", "SCHEDULED", "PENDING"):
-        assert time.monotonic() < deadline, "the last phase did not complete"
+        assert time.monotonic() < deadline, f"the last phase did not complete\n{stack.log_tails()}"
         time.sleep(0.5)
 
     # The runs list reads like the status: each phase once, Completed, nothing waiting.
@@ -262,6 +270,31 @@ def test_a_coordinator_walks_saone_et_loire_2024_in_the_ui(stack: Stack, page: A
     median = sorted(c.seconds)[len(c.seconds) // 2]
     print(f"Submit → next form: {len(c.seconds)} answers, median {median:.1f} s, "
           f"worst {max(c.seconds):.1f} s")
+
+
+def submit_deployment_form(c: Coordinator, stack: Stack, deployment_id: str) -> None:
+    """Submit a deployment's run form until the server has the run.
+
+    The local Prefect server on SQLite sometimes answers 503 (`database is locked`) under load;
+    the UI then stays on the form with an error toast, and the person submits again.
+    """
+    def created() -> list[Any]:
+        return list(stack.api("/flow_runs/filter", {"deployments": {"id": {"any_": [deployment_id]}}}))
+
+    before = len(created())
+    submit = c.page.get_by_role("button", name="Submit", exact=True)
+    for _attempt in range(3):
+        submit.click()
+        waited_until = time.monotonic() + 30
+        while time.monotonic() < waited_until:
+            if len(created()) > before:
+                return
+            time.sleep(0.5)
+        c.shot("formulaire-avenant-non-accepte")
+        if not submit.is_visible():
+            break
+    raise AssertionError(f"the avenant form created no run: {c.page.locator('body').inner_text()[:1500]}"
+                         f"\n{stack.log_tails()}")
 
 
 def open_a_document_from_an_artifact(c: Coordinator, stack: Stack) -> None:
@@ -290,10 +323,12 @@ def run_the_avenant_form(c: Coordinator, stack: Stack) -> None:
     ui.fill_field(c.page, ui.field(envelopes, "Enveloppe"), "FIR")
     ui.fill_field(c.page, ui.field(envelopes, "Crédits supplémentaires"), "25000")
     c.shot("formulaire-avenant")
-    c.page.get_by_role("button", name="Submit", exact=True).click()
-    deadline = time.monotonic() + 240
+    submit_deployment_form(c, stack, deployment["id"])
+    deadline = time.monotonic() + 300
     while not [r for r in stack.saone_runs("PAUSED") if r["name"].endswith("(avenant n° 1)")]:
-        assert time.monotonic() < deadline, "the avenant's deliberation did not start"
+        assert time.monotonic() < deadline, (
+            "the avenant's deliberation did not start: "
+            f"{[(r['name'], r['state']['name']) for r in stack.saone_runs()]}\n{stack.log_tails()}")
         time.sleep(0.5)
     opened = next(r for r in stack.saone_runs("COMPLETED") if r["name"] == SAONE + "demande d'avenant")
     assert opened["state"]["message"].startswith("Avenant n° 1 ouvert")

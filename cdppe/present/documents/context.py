@@ -64,6 +64,7 @@ from cdppe.store.policy import exercice_findings, exercice_funded_lines
 from cdppe.store.workflow import (
     find_deliberation,
     find_execution_report,
+    find_odpe_presentation,
     find_odpe_review,
     payments_by_source,
     signatures_by_role,
@@ -442,6 +443,7 @@ class DocumentContext:
     session: SessionInfo
     signatures: dict[str, date]
     payments: dict[str, Payment]
+    odpe_presented_on: date | None  # the ODPE was presented the contract
     odpe: OdpeReview | None
     report: ExecutionReport | None
     summary: ReportSummary
@@ -532,6 +534,7 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         session=_session_info(session, contract, exercice, avenant_number, milestones),
         signatures=_signature_dates(session, exercice, avenant_number, milestones),
         payments=payments, odpe=find_odpe_review(session, exercice_id=exercice.id),
+        odpe_presented_on=_odpe_presented_on(session, exercice),
         report=find_execution_report(session, exercice_id=exercice.id), summary=report_summary(fiches),
         finances=_finances(ex_view, fiches, payments),
         amendment=None if amendment is None else _amendment_view(session, amendment, ex_view, fiches,
@@ -726,3 +729,9 @@ def template_context(ctx: DocumentContext, kind: DocumentKind,
         "FicheStatus": FicheStatus,
         "FundingSource": FundingSource,
     }
+
+
+def _odpe_presented_on(session: Session, exercice: Exercice) -> date | None:
+    presented = find_odpe_presentation(session, exercice_id=exercice.id)
+    return presented.session_date if presented else None
+

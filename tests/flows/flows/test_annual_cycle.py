@@ -27,6 +27,7 @@ from models import (
     ExecutionReport,
     Exercice,
     GeneratedDocument,
+    OdpePresentation,
     OdpeReview,
     Payment,
     PhaseState,
@@ -59,6 +60,7 @@ AFTER_SIGNATURE: list[tuple[str, dict[str, Any]]] = [
                                                "received_on": "2025-01-20"}),
     ("En attente du versement FIR (1/2)", {"source": "FIR", "notified_amount": "370395.00",
                                            "received_on": "2025-02-10"}),
+    ("En attente de la présentation du contrat à l'ODPE", {"session_date": "2025-02-12"}),
     ("En attente de l'avis de l'ODPE", {"session_date": "2025-10-15", "favourable": True,
                                         "opinion": "Avis favorable au projet de rapport."}),
     ("En attente du rapport d'exécution", {"adopted_on": "2025-11-10", "deliberation_number": "2025-118",
@@ -162,7 +164,7 @@ def test_full_cycle_with_a_refused_answer(prefect_api: str, cycle_db: tuple[str,
         assert all(s.completed_at is not None for s in states)
         assert count(session, Payment) == 2
         assert count(session, Signature) == 3
-        assert count(session, OdpeReview) == 1
+        assert count(session, OdpePresentation) == 1 and count(session, OdpeReview) == 1
         assert count(session, ExecutionReport) == 1
         exercice = session.exec(select(Exercice)).one()
         assert exercice.effective_date == date(2024, 12, 5)

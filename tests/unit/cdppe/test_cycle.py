@@ -47,9 +47,22 @@ def test_payments_wait_source_by_source_and_a_source_with_no_money_is_not_awaite
     assert waiting_for(no_fir, Phase.CREDIT_PAYMENT) is None
 
 
-def test_report_odpe_and_the_yearly_decision() -> None:
-    assert waiting_for(FACTS, Phase.ODPE_REVIEW).who == "l'ODPE"  # type: ignore[union-attr]
+def test_the_odpe_twice_the_contract_presented_then_its_opinion_on_the_draft_report() -> None:
+    first = waiting_for(FACTS, Phase.ODPE_REVIEW)
+    assert first is not None and (first.kind, first.key) == ("odpe_presentation", "odpe-presentation")
+    presented = replace(FACTS, odpe_presented_on=date(2025, 1, 28))
+    second = waiting_for(presented, Phase.ODPE_REVIEW)
+    assert second is not None and (second.kind, second.key) == ("odpe", "odpe")
+    assert second.who.startswith("l'ODPE")
+    assert waiting_for(replace(presented, odpe_session=date(2025, 10, 15)), Phase.ODPE_REVIEW) is None
+    # An opinion recorded before the presentation step existed closes the phase all the same.
     assert waiting_for(replace(FACTS, odpe_session=date(2025, 10, 15)), Phase.ODPE_REVIEW) is None
+    # Year 2 of a multi-year contract: the contract was presented in its first year.
+    later_year = replace(FACTS, covered_by_contract=True)
+    assert waiting_for(later_year, Phase.ODPE_REVIEW).kind == "odpe"  # type: ignore[union-attr]
+
+
+def test_report_and_the_yearly_decision() -> None:
     assert waiting_for(replace(FACTS, report_recorded=True), Phase.EXECUTION_REPORT) is None
     assert waiting_for(FACTS, Phase.AMENDMENT).kind == "amendment_decision"  # type: ignore[union-attr]
     assert waiting_for(replace(FACTS, amendment_decided=True), Phase.AMENDMENT) is None

@@ -37,6 +37,7 @@ def deployment_specs() -> list[DeploymentSpec]:
     from flows.diagnosis import diagnosis
     from flows.execution_report import execution_report
     from flows.odpe_review import odpe_review
+    from flows.report_entry import report_entry
     from flows.signature import signature
 
     def deploy(flow_obj: Any, name: str, tags: list[str], **kwargs: Any) -> DeploymentSpec:
@@ -51,6 +52,7 @@ def deployment_specs() -> list[DeploymentSpec]:
         deploy(credit_payment, "versement-credits", ["phase"]),
         deploy(odpe_review, "avis-odpe", ["phase"]),
         deploy(execution_report, "rapport-execution", ["phase"]),
+        deploy(report_entry, "rapport-fiche", ["rapport", "coordinateur"]),
         deploy(amendment_decision, "decision-avenant", ["phase"]),
         deploy(amendment, "avenant", ["avenant", "operateur"]),
     ]

@@ -10,7 +10,7 @@ indicator its achieved value (a number, NR, ND or a short text).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -330,8 +330,9 @@ def apply_report_sheet(session: Session, sheet: ReportSheet,
 
 
 def record_fiche_report(session: Session, contract_ref: str, year: int, fields: dict[str, str | None],
-                        actor: str) -> FicheReport:
-    """One fiche's report entered by hand (``cdppe report fiche``): the same checks as a sheet's row."""
+                        actor: str, field_names: Mapping[str, str] = OPTION_OF_COLUMN) -> FicheReport:
+    """One fiche's report entered by hand (``cdppe report fiche``, the ``rapport-fiche`` form): the
+    same checks as a sheet's row, a bad field named as that door names it (``field_names``)."""
     problems: list[str] = []
     number = (fields.get("fiche") or "").strip()
     cells: list[Any] = [number, None, None, None, fields.get("status"), fields.get("start_date"),
@@ -339,8 +340,8 @@ def record_fiche_report(session: Session, contract_ref: str, year: int, fields: 
                         fields.get("consumed_departement"), fields.get("assessment"), fields.get("outlook"),
                         fields.get("highlighted_for")]
     if not number:
-        raise ReportSheetError(["--fiche : numéro de fiche manquant"])
-    report = _fiche_report(lambda column: OPTION_OF_COLUMN.get(column, column), number, cells, problems)
+        raise ReportSheetError([f"{field_names.get('A', '--fiche')} : numéro de fiche manquant"])
+    report = _fiche_report(lambda column: field_names.get(column, column), number, cells, problems)
     if report is None:
         raise ReportSheetError(problems)
     apply_report_sheet(session, ReportSheet(contract_ref, year, [report]), actor)

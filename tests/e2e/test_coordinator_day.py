@@ -2,7 +2,8 @@
 
 Saône-et-Loire 2024 from its diagnosis to its avenant decision, every step answered by filling the
 form of the one run that waits; a refused answer read back in the UI; a signed scan uploaded on the
-document server's page; a document opened from an artifact link; the operators' avenant form filled
+document server's page; a fiche of the report typed in the « rapport-fiche » form; a document opened
+from an artifact link; the operators' avenant form filled
 and run. Screenshots go to ``CDPPE_UI_SHOTS`` (default: a folder named after the test under the
 pytest temporary directory, kept after the run) and the Submit → next form seconds are printed.
 """
@@ -239,6 +240,7 @@ def test_a_coordinator_walks_saone_et_loire_2024_in_the_ui(stack: Stack, page: A
     c.answer("avis de l'ODPE", "En attente de l'avis de l'ODPE",
              {"Date de la séance de l'ODPE sur le projet de rapport": date(2025, 10, 15),
               "Avis de l'ODPE": "Avis favorable au projet de rapport."}, "odpe")
+    enter_a_fiche_of_the_report(c, stack)
     c.answer("rapport d'exécution", "En attente du rapport d'exécution",
              {"Date d'adoption conjointe du rapport d'exécution": date(2025, 11, 10),
               "Numéro de la délibération sur le rapport": "2025-118",
@@ -262,7 +264,7 @@ def test_a_coordinator_walks_saone_et_loire_2024_in_the_ui(stack: Stack, page: A
     c.shot("liste-des-runs-a-la-fin")
     assert sorted(r.name for r in rows) == sorted(SAONE + p for p in (
         "diagnostic", "délibération", "signature", "versement des crédits", "avis de l'ODPE",
-        "rapport d'exécution", "avenant")), rows
+        "rapport d'exécution", "avenant", "rapport, fiche 1")), rows
     assert {r.state for r in rows} == {"Completed"}, rows
 
     open_a_document_from_an_artifact(c, stack)
@@ -270,6 +272,28 @@ def test_a_coordinator_walks_saone_et_loire_2024_in_the_ui(stack: Stack, page: A
     median = sorted(c.seconds)[len(c.seconds) // 2]
     print(f"Submit → next form: {len(c.seconds)} answers, median {median:.1f} s, "
           f"worst {max(c.seconds):.1f} s")
+
+
+def enter_a_fiche_of_the_report(c: Coordinator, stack: Stack) -> None:
+    """Fiche 1's report typed in the ``rapport-fiche`` form while the report step waits."""
+    deployment = next(d for d in stack.api("/deployments/filter", {}) if d["name"] == "rapport-fiche")
+    c.page.goto(f"{stack.base_url}/deployments/deployment/{deployment['id']}/run")
+    ui.fill_form(c.page, {"Contrat (ex. 71-2024)": "71-2024", "Exercice du rapport": 2024,
+                          "Numéro de la fiche (13a = 13 a)": "1", "Statut de l'action": "réalisée",
+                          "Crédits État consommés en euros (ex. 12500,50)": "30000,00",
+                          "Bilan": "Entretiens prénataux proposés à toutes les femmes enceintes suivies.",
+                          "Votre nom": "Camille Martin"})
+    c.shot("formulaire-fiche-du-rapport")
+    submit_deployment_form(c, stack, deployment["id"])
+    deadline = time.monotonic() + 240
+    while True:
+        runs = [r for r in stack.saone_runs() if r["name"] == SAONE + "rapport, fiche 1"]
+        if runs and runs[0]["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"):
+            break
+        assert time.monotonic() < deadline, f"the fiche's run did not end: {runs}\n{stack.log_tails()}"
+        time.sleep(0.5)
+    assert runs[0]["state"]["message"].startswith("Fiche 1 du rapport 2024 enregistrée : réalisée, État "
+                                                  "consommé 30"), runs[0]["state"]
 
 
 def submit_deployment_form(c: Coordinator, stack: Stack, deployment_id: str) -> None:
@@ -290,10 +314,10 @@ def submit_deployment_form(c: Coordinator, stack: Stack, deployment_id: str) -> 
             if len(created()) > before:
                 return
             time.sleep(0.5)
-        c.shot("formulaire-avenant-non-accepte")
+        c.shot("formulaire-non-accepte")
         if not submit.is_visible():
             break
-    raise AssertionError(f"the avenant form created no run: {c.page.locator('body').inner_text()[:1500]}"
+    raise AssertionError(f"the form created no run: {c.page.locator('body').inner_text()[:1500]}"
                          f"\n{stack.log_tails()}")
 
 

@@ -10,11 +10,13 @@ from sqlmodel import Session, func, select
 from cdppe.services.contract_io import parse_contract
 from cdppe.services.importer import import_contract
 from cdppe.services.lifecycle import AnswerRefusedError, current_phase, next_need, record_answer
-from models import Contract, Exercice, Payment, Signature
+from models import Contract, Exercice, OdpePresentation, OdpeReview, Payment, Signature
 from models.answers import (
     AcknowledgementAnswer,
     DeliberationAnswer,
     DiagnosisAnswer,
+    OdpeAnswer,
+    OdpePresentationAnswer,
     PaymentAnswer,
     SignatureAnswer,
 )
@@ -115,3 +117,32 @@ def test_recorded_step_closes_its_deadlines(session: Session) -> None:
     after = {d.kind: d.status for d in session.exec(select(Deadline))}
     assert after["signature:prefet"] is not DeadlineStatus.OPEN
     assert after["report"] is DeadlineStatus.OPEN
+
+
+def test_the_odpe_is_presented_the_contract_then_gives_its_opinion_on_the_draft_report(
+        session: Session) -> None:
+    contract, ex = setup(session)
+    deliberate(session, contract, ex)
+    sign_all(session, contract, ex)
+    session.commit()
+    opinion = OdpeAnswer(session_date=date(2025, 2, 1), opinion="Avis favorable.", answered_by=WHO)
+    need = next_need(session, ex, Phase.ODPE_REVIEW)
+    assert need is not None and need.waiting_reason == "En attente de la présentation du contrat à l'ODPE"
+    with pytest.raises(AnswerRefusedError):  # the opinion is not what the phase waits for yet
+        record_answer(session, contract, ex, Phase.ODPE_REVIEW, opinion, AS_OF)
+    session.rollback()
+    assert "présenté à l'ODPE le 12 février 2025" in record_answer(
+        session, contract, ex, Phase.ODPE_REVIEW,
+        OdpePresentationAnswer(session_date=date(2025, 2, 12), answered_by=WHO), AS_OF)
+    session.commit()
+    need = next_need(session, ex, Phase.ODPE_REVIEW)
+    assert need is not None and "contrat présenté le 12 février 2025" in need.description
+    with pytest.raises(AnswerRefusedError, match="avant la présentation du contrat à l'ODPE le 12 février"):
+        record_answer(session, contract, ex, Phase.ODPE_REVIEW, opinion, AS_OF)
+    session.rollback()
+    record_answer(session, contract, ex, Phase.ODPE_REVIEW, opinion.model_copy(
+        update={"session_date": date(2025, 6, 3)}), AS_OF)
+    session.commit()
+    assert next_need(session, ex, Phase.ODPE_REVIEW) is None
+    assert session.exec(select(func.count()).select_from(OdpePresentation)).one() == 1
+    assert session.exec(select(func.count()).select_from(OdpeReview)).one() == 1

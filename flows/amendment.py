@@ -11,7 +11,7 @@ from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed, Failed
 
 from cdppe.ops.phase_runs import start_phase_run
-from flows.common import current_flow_run_id, finish_phase
+from flows.common import current_flow_run_id, finish_phase, from_deployment, start_next_phase
 from models.amendment_request import AmendmentRequest
 from models.enums import Phase, PhaseStatus
 from tasks.amendments import apply_avenant, open_avenant
@@ -52,4 +52,7 @@ def apply_signed_avenant(contract: str, year: int, number: int) -> State[Any]:
         apply_avenant(ref, number)
         finish_phase(ref, Phase.AMENDMENT, number)
         publish_consolidated(contract)
-    return Completed(message=f"Avenant n° {number} signé et appliqué.")
+    message = f"Avenant n° {number} signé et appliqué."
+    if from_deployment():  # then the payment of its new money, if it brings some
+        message += " " + start_next_phase(ref, Phase.AMENDMENT, number)
+    return Completed(message=message)

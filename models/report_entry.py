@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.answers import TEXT, AnsweredBy
 
-MONEY = r"^[0-9][0-9  ]*([.,][0-9]{1,2})?$"
+MONEY = r"^([0-9][0-9  ]*([.,][0-9]{1,2})?)?$"  # empty: unknown, never 0 €
 
 # The words of a real table of actions (``cdppe.services.report_sheet.STATUS_WORDS``).
 FicheStatusWord = Literal["réalisée", "en cours", "engagée", "en retard", "abandonnée", "prévue"]
@@ -27,27 +27,28 @@ class FicheReportEntry(BaseModel):
     fiche: str = Field(title="Numéro de la fiche (13a = 13 a)", min_length=1, max_length=20)
     status: FicheStatusWord = Field(default="prévue", title="Statut de l'action")
     start_date: date | None = Field(default=None, title="Date de début")
-    duration: str | None = Field(default=None, title="Durée", max_length=200, pattern=TEXT)
-    reason: str | None = Field(default=None, title="Motif (obligatoire en retard ou abandonnée)",
+    duration: str = Field(default="", title="Durée", max_length=200, pattern=TEXT)
+    reason: str = Field(default="", title="Motif (obligatoire en retard ou abandonnée)",
                                max_length=2000, pattern=TEXT)
-    consumed_etat: str | None = Field(default=None, title="Crédits État consommés en euros (ex. 12500,50)",
+    consumed_etat: str = Field(default="", title="Crédits État consommés en euros (ex. 12500,50)",
                                       pattern=MONEY)
-    consumed_departement: str | None = Field(default=None, title="Crédits Département consommés en euros",
+    consumed_departement: str = Field(default="", title="Crédits Département consommés en euros",
                                              pattern=MONEY)
-    assessment: str | None = Field(default=None, title="Bilan", max_length=4000, pattern=TEXT)
-    outlook: str | None = Field(default=None, title="Perspectives", max_length=4000, pattern=TEXT)
+    assessment: str = Field(default="", title="Bilan", max_length=4000, pattern=TEXT)
+    outlook: str = Field(default="", title="Perspectives", max_length=4000, pattern=TEXT)
     highlighted_for: SourceWord | None = Field(
         default=None, title="Action phare pour l'enveloppe",
         description="L'action que le Département met en avant pour cette enveloppe (une par enveloppe)")
     answered_by: str = AnsweredBy
 
     def sheet_fields(self) -> dict[str, str | None]:
-        """The fields as ``record_fiche_report`` reads them (the words of a workbook's row)."""
-        return {"fiche": self.fiche, "status": self.status,
+        """The fields as ``record_fiche_report`` reads them (the words of a workbook's row; an empty
+        field is an empty cell)."""
+        texts = {name: getattr(self, name).strip() or None for name in (
+            "duration", "reason", "consumed_etat", "consumed_departement", "assessment", "outlook")}
+        return {"fiche": self.fiche, "status": self.status, **texts,
                 "start_date": self.start_date.isoformat() if self.start_date else None,
-                "duration": self.duration, "reason": self.reason, "consumed_etat": self.consumed_etat,
-                "consumed_departement": self.consumed_departement, "assessment": self.assessment,
-                "outlook": self.outlook, "highlighted_for": self.highlighted_for}
+                "highlighted_for": self.highlighted_for}
 
 
 # A refused field named as the form shows it (the workbook's column letter -> the form's field).

@@ -75,12 +75,15 @@ class Signature(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """One State payment per envelope per exercice (BOP 304 by the Préfet, FIR by the ARS)."""
+    """One State payment (a tranche) per envelope: the exercice's (``avenant_number`` 0), then one for
+    the new money of each avenant that brings some (BOP 304 by the Préfet, FIR by the ARS)."""
 
-    __table_args__ = (UniqueConstraint("exercice_id", "source"),)
+    __table_args__ = (UniqueConstraint("exercice_id", "source", "avenant_number",
+                                       name="uq_payment_exercice_source_avenant"),)
     id: int | None = Field(default=None, primary_key=True)
     exercice_id: int = Field(foreign_key="exercice.id", index=True)
     source: FundingSource
+    avenant_number: int = Field(default=0, description="0: the exercice's payment; N: avenant n° N's")
     planned_amount: Decimal = Field(sa_type=MoneyType)
     notified_amount: Decimal = Field(sa_type=MoneyType)
     received_on: date

@@ -28,7 +28,7 @@ from cdppe.store.amendments import (
 )
 from cdppe.store.plan import amendment_lines, contract_exercices, fiche_executions, fiches_by_number
 from cdppe.store.policy import exercice_funded_lines
-from cdppe.store.workflow import payments_by_source
+from cdppe.store.workflow import paid_per_source
 from models import (
     Amendment,
     AmendmentLine,
@@ -108,9 +108,7 @@ def fiche_uses(session: Session, exercice: Exercice) -> list[FicheUse]:
 def carry_over_figures(session: Session, previous: Exercice,
                        rule: CarryOverRule) -> dict[FundingSource, EnvelopeCarryOver]:
     """Per envelope paid in ``previous``: net and per-fiche carry-over, fiches lacking consumption."""
-    paid: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
-    for p in payments_by_source(session, exercice_id=previous.id).values():
-        paid[p.source] += p.notified_amount
+    paid = defaultdict(lambda: ZERO, paid_per_source(session, exercice_id=previous.id))  # every tranche
     return carry_over(paid, fiche_uses(session, previous), rule)
 
 
@@ -143,8 +141,7 @@ def _envelope_lines(session: Session, contract: Contract, exercice: Exercice, re
     prev = previous_exercice(session, contract, exercice)
     figures = carry_over_figures(session, prev, carry_over_rule(exercice.year)) if prev else {}
     current = exercice.envelope
-    paid = {source: p.notified_amount
-            for source, p in payments_by_source(session, exercice_id=exercice.id).items()}
+    paid = paid_per_source(session, exercice_id=exercice.id)
     lines: list[AmendmentLine] = []
     seen: set[FundingSource] = set()
     for i, env in enumerate(request.envelopes):

@@ -26,6 +26,7 @@ from cdppe.services.uploads import UploadRefusedError, find_ingested
 from cdppe.store.contracts import contract_in_force_since
 from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
+    avenant_payments_due,
     find_deliberation,
     find_odpe_presentation,
     find_odpe_review,
@@ -252,10 +253,13 @@ def _take_effect(ctx: AnswerContext, effective: date) -> str:
 
 @handles(PaymentAnswer)
 def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
-    planned = ctx.exercice.expected_payments
+    """The exercice's payment of an envelope, or (avenant n° N) the payment of its new money."""
+    planned = ctx.exercice.expected_payments if ctx.avenant == 0 else avenant_payments_due(
+        ctx.session, exercice_id=ctx.exercice_id, number=ctx.avenant)
     if answer.source not in planned:
-        raise AnswerRefusedError(f"aucun versement {answer.source.label} n'est prévu.")
-    if answer.source in payments_by_source(ctx.session, exercice_id=ctx.exercice_id):
+        raise AnswerRefusedError(f"aucun versement {answer.source.label} n'est prévu"
+                                 + (f" par l'avenant n° {ctx.avenant}." if ctx.avenant else "."))
+    if answer.source in payments_by_source(ctx.session, exercice_id=ctx.exercice_id, avenant=ctx.avenant):
         raise AnswerRefusedError(f"le versement {answer.source.label} est déjà enregistré.")
     try:
         amount = to_money(answer.notified_amount)
@@ -267,16 +271,19 @@ def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
         raise AnswerRefusedError(
             f"versement {answer.source.label} de {format_eur(amount)} supérieur à "
             f"l'enveloppe de {format_eur(planned[answer.source])} : refusé.")
-    effective = contract_in_force_since(ctx.session, ctx.contract, ctx.exercice)
+    subject, of_subject = (("le contrat", "du contrat") if ctx.avenant == 0 else
+                           (f"l'avenant n° {ctx.avenant}", f"de l'avenant n° {ctx.avenant}"))
+    effective = contract_in_force_since(ctx.session, ctx.contract, ctx.exercice) if ctx.avenant == 0 \
+        else get_amendment(ctx.session, exercice_id=ctx.exercice_id, number=ctx.avenant).effective_date
     if effective is None:
-        raise AnswerRefusedError(f"versement {answer.source.label} refusé : le contrat n'est pas encore en "
+        raise AnswerRefusedError(f"versement {answer.source.label} refusé : {subject} n'est pas encore en "
                                  "vigueur (aucun versement avant la dernière signature).")
     if answer.received_on < effective:
         raise AnswerRefusedError(
             f"versement reçu le {format_date_fr(answer.received_on)}, avant la prise d'effet "
-            f"du contrat le {format_date_fr(effective)}.")
+            f"{of_subject} le {format_date_fr(effective)}.")
     not_future(answer.received_on, ctx.as_of, "la date de réception")
-    ctx.session.add(Payment(exercice_id=ctx.exercice_id, source=answer.source,
+    ctx.session.add(Payment(exercice_id=ctx.exercice_id, source=answer.source, avenant_number=ctx.avenant,
                             planned_amount=planned[answer.source], notified_amount=amount,
                             received_on=answer.received_on, recorded_by=ctx.actor))
     return (f"Versement {answer.source.label} de {format_eur(amount)} reçu le "

@@ -69,8 +69,10 @@ class Need:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-# An avenant goes through its own deliberation and signature, then is applied.
-AVENANT_PHASES: tuple[Phase, ...] = (Phase.DELIBERATION, Phase.SIGNATURE, Phase.AMENDMENT)
+# An avenant goes through its own deliberation and signature, is applied, then its new money is
+# paid (``cdppe.domain.avenant_payments``; nothing to wait for when it brings none).
+AVENANT_PHASES: tuple[Phase, ...] = (Phase.DELIBERATION, Phase.SIGNATURE, Phase.AMENDMENT,
+                                     Phase.CREDIT_PAYMENT)
 
 
 def phase_sequence(avenant: int = 0) -> tuple[Phase, ...]:
@@ -171,7 +173,9 @@ def _payment_need(facts: ExerciceSnapshot, exercice: Exercice, w: Waiting) -> Ne
                 f"En attente du versement {source.label} "
                 f"({len(facts.payments_received)}/{len(facts.payments_planned)})",
                 f"Montant notifié et date de réception du versement {source.label} "
-                f"(prévu : {format_eur(amount)}).", PaymentAnswer,
+                f"(prévu : {format_eur(amount)}"
+                + (f", crédits nouveaux de l'avenant n° {facts.avenant}" if facts.avenant else "")
+                + ").", PaymentAnswer,
                 {"source": source, "notified_amount": f"{amount:.2f}"})
 
 
@@ -324,7 +328,7 @@ def phase_completion_date(session: Session, exercice: Exercice, phase: Phase,
         signed = signatures_by_role(session, exercice_id=ex_id, avenant=avenant)
         return max((s.signed_on for s in signed.values()), default=None)
     if phase is Phase.CREDIT_PAYMENT:
-        payments = payments_by_source(session, exercice_id=ex_id)
+        payments = payments_by_source(session, exercice_id=ex_id, avenant=avenant)
         return max((p.received_on for p in payments.values()), default=None)
     if phase is Phase.ODPE_REVIEW:
         odpe = find_odpe_review(session, exercice_id=ex_id)

@@ -146,6 +146,7 @@ class PlainBackend:
             amendment = get_amendment(session, exercice_id=exercice.id, number=number)
             apply_signed_amendment(session, exercice, amendment)
         self._finish(request.contract, request.year, Phase.AMENDMENT, number)
+        self._finish(request.contract, request.year, Phase.CREDIT_PAYMENT, number)
 
 
 class FlowBackend:

@@ -3,10 +3,13 @@ the ODPE's review, the execution report, an avenant; and the lock that serialise
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from cdppe.store.plan import find_amendment
+from cdppe.domain.avenant_payments import avenant_payments
+from cdppe.store.plan import amendment_lines, find_amendment
 from models import (
     Amendment,
     Deliberation,
@@ -18,7 +21,7 @@ from models import (
     PhaseState,
     Signature,
 )
-from models.enums import DeliberationSubject, FundingSource, Phase, SignatoryRole
+from models.enums import AmendmentStatus, DeliberationSubject, FundingSource, Phase, SignatoryRole
 
 
 def get_phase_state(session: Session, exercice_id: int, phase: Phase, avenant: int = 0) -> PhaseState:
@@ -60,9 +63,30 @@ def signatures_by_role(session: Session, *, exercice_id: int | None,
     return {signature.role: signature for signature in rows}
 
 
-def payments_by_source(session: Session, *, exercice_id: int | None) -> dict[FundingSource, Payment]:
-    rows = session.exec(select(Payment).where(Payment.exercice_id == exercice_id))
+def payments_by_source(session: Session, *, exercice_id: int | None,
+                       avenant: int = 0) -> dict[FundingSource, Payment]:
+    """The exercice's payments (``avenant`` 0), or those of avenant n° ``avenant``'s new money."""
+    rows = session.exec(select(Payment).where(Payment.exercice_id == exercice_id,
+                                              Payment.avenant_number == avenant))
     return {payment.source: payment for payment in rows}
+
+
+def paid_per_source(session: Session, *, exercice_id: int | None) -> dict[FundingSource, Decimal]:
+    """What the State paid for the exercice per envelope, every tranche (the exercice's, the avenants')."""
+    paid: dict[FundingSource, Decimal] = {}
+    for payment in session.exec(select(Payment).where(Payment.exercice_id == exercice_id)):
+        paid[payment.source] = paid.get(payment.source, Decimal("0")) + payment.notified_amount
+    return paid
+
+
+def avenant_payments_due(session: Session, *, exercice_id: int | None,
+                         number: int) -> dict[FundingSource, Decimal]:
+    """The payments avenant n° ``number``'s new money opens, once it is signed (none before)."""
+    amendment = find_amendment(session, exercice_id=exercice_id, number=number)
+    if amendment is None or amendment.status != AmendmentStatus.SIGNED:
+        return {}
+    return avenant_payments((line.source, line.part, line.amount)
+                            for line in amendment_lines(session, amendment_id=amendment.id))
 
 
 def find_odpe_presentation(session: Session, *, exercice_id: int | None) -> OdpePresentation | None:

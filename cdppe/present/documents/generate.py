@@ -46,6 +46,8 @@ def step_kinds(step: Phase, ctx: DocumentContext) -> list[DocumentKind]:
     """
     if step is Phase.SIGNATURE and ctx.avenant_number:
         return [DocumentKind.AVENANT, DocumentKind.CONTROLE_REGLES]
+    if step is Phase.CREDIT_PAYMENT and ctx.avenant_number:
+        return []  # the payment of an avenant's new money: recorded, no notice of its own yet
     kinds = []
     for kind in STEP_KINDS[step]:
         envelope = kind.envelope

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -273,3 +273,50 @@ def test_a_second_avenant_in_one_exercice_needs_its_reason(session: Session) -> 
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "amendment.opened")
                          .order_by(AuditEvent.id.desc())).first()  # type: ignore[union-attr]
     assert event is not None and event.detail["request"]["another_avenant_reason"] == why
+
+
+def test_an_avenants_new_money_opens_a_payment_owed_once_it_is_in_force(session: Session) -> None:
+    """100 € of supplementary FIR credits: a second FIR tranche, for avenant n° 1, after its signature;
+    the carry-over is not paid again, the next year's carry-over counts both tranches."""
+    from cdppe.services.lifecycle import AnswerRefusedError, next_need, phase_sequence, record_answer
+    from cdppe.store.workflow import paid_per_source
+    from models.answers import PaymentAnswer
+    from models.enums import Phase
+    from tests.db.cdppe.test_consolidation import sign_avenant
+    from tests.db.cdppe.test_lifecycle import deliberate, sign_all
+
+    contract, ex24, _ = two_years(session)
+    deliberate(session, contract, ex24)
+    sign_all(session, contract, ex24)
+    record_answer(session, contract, ex24, Phase.CREDIT_PAYMENT, PaymentAnswer(
+        source=FundingSource.FIR, notified_amount="3000.00", received_on=date(2025, 1, 15),
+        answered_by="Camille"), AS_OF)
+    session.commit()
+    open_amendment(session, contract, ex24, request(year=2024), AS_OF)
+    session.commit()
+    assert phase_sequence(1)[-1] is Phase.CREDIT_PAYMENT
+    assert next_need(session, ex24, Phase.CREDIT_PAYMENT, avenant=1) is None  # nothing owed unsigned
+    in_force = sign_avenant(session, contract, ex24, 1, date(2025, 3, 3))
+    need = next_need(session, ex24, Phase.CREDIT_PAYMENT, avenant=1)
+    assert need is not None and need.waiting_reason == "En attente du versement FIR (0/1)"
+    assert need.description.endswith("(prévu : 100\xa0€, crédits nouveaux de l'avenant n° 1).")
+
+    def pay(source: FundingSource, amount: str, day: date) -> str:
+        return record_answer(session, contract, ex24, Phase.CREDIT_PAYMENT, PaymentAnswer(
+            source=source, notified_amount=amount, received_on=day, answered_by="Camille"), AS_OF, avenant=1)
+
+    day_before = in_force - timedelta(days=1)
+    for source, amount, day, reason in (
+            (FundingSource.FIR, "100.00", day_before, "avant la prise d'effet de l'avenant n° 1"),
+            (FundingSource.FIR, "100.01", in_force, "supérieur à l'enveloppe de 100\xa0€"),
+            (FundingSource.BOP304, "10.00", in_force, "aucun versement BOP 304 n'est prévu par l'avenant")):
+        with pytest.raises(AnswerRefusedError, match=reason):
+            pay(source, amount, day)
+        session.rollback()
+    pay(FundingSource.FIR, "100.00", in_force + timedelta(days=9))
+    session.commit()
+    assert next_need(session, ex24, Phase.CREDIT_PAYMENT, avenant=1) is None
+    assert paid_per_source(session, exercice_id=ex24.id) == {FundingSource.FIR: Decimal("3100.00")}
+    tranches = session.exec(select(Payment.avenant_number, Payment.notified_amount).order_by(
+        Payment.avenant_number)).all()  # type: ignore[arg-type]
+    assert [(n, amount) for n, amount in tranches] == [(0, Decimal("3000.00")), (1, Decimal("100.00"))]

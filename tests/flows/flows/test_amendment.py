@@ -88,6 +88,8 @@ def test_amendment_deployment(prefect_api: str, tmp_path: Path) -> None:
              "signed_on": "2025-04-02"},
             {"role": "Le Président du conseil départemental", "signatory_name": "André Accary",
              "signed_on": "2025-04-03"},
+            # the avenant applied, its new money is paid: a second FIR tranche of 25 000 €
+            {"source": "FIR", "notified_amount": "25000.00", "received_on": "2025-04-18"},
         ]
         for data in steps:
             run = wait_for_step(chain, previous)
@@ -98,7 +100,8 @@ def test_amendment_deployment(prefect_api: str, tmp_path: Path) -> None:
         assert [r.name for r in chain.runs()] == [
             "Saône-et-Loire 2024 · délibération (avenant n° 1)",
             "Saône-et-Loire 2024 · signature (avenant n° 1)",
-            "Saône-et-Loire 2024 · avenant (avenant n° 1)"]
+            "Saône-et-Loire 2024 · avenant (avenant n° 1)",
+            "Saône-et-Loire 2024 · versement des crédits (avenant n° 1)"]
 
         refused = run_deployment("amendment/avenant", timeout=120, parameters={"request": {
             "contract": "71-2024", "year": 2024, "requested_by": "Opérateur C", "reason": "Rien"}})
@@ -115,6 +118,10 @@ def test_amendment_deployment(prefect_api: str, tmp_path: Path) -> None:
         ex = session.exec(select(Exercice)).one()
         assert ex.fir == Decimal("370395.00") + Decimal("25000.00")
         assert ex.bop304 == Decimal("843728.00")  # untouched envelope
+        tranches = sorted((p.avenant_number, p.source, p.notified_amount)
+                          for p in session.exec(select(Payment)))
+        assert tranches == [(0, FundingSource.FIR, Decimal("370395.00")),
+                            (1, FundingSource.FIR, Decimal("25000.00"))]
         parts = {line.part: line.amount for line in session.exec(select(AmendmentLine))}
         assert parts[AmendmentPart.INITIAL] == Decimal("370395.00")
         assert parts[AmendmentPart.SUPPLEMENTARY] == Decimal("25000.00")

@@ -53,8 +53,10 @@ def test_summary_matches_the_database(first: SimulationResult) -> None:
     assert summary.exercices_complete == SIZE  # every exercice reached its report and decision
     assert summary.phases_completed == scalar(
         url, f"SELECT count(*) FROM phase_state WHERE status = 'COMPLETED' AND exercice_id IN {simulated}")
-    assert summary.phases_completed == SIZE * 10  # 7 phases + the avenant's 3
-    assert summary.phases_completed == first.counters.phases_completed + 3 * first.counters.avenants
+    assert summary.phases_completed == SIZE * 11  # 7 phases + the avenant's 4 (its payment the last)
+    assert summary.phases_completed == first.counters.phases_completed + 4 * first.counters.avenants
+    # each avenant's supplementary BOP 304 credits came as a second tranche
+    assert scalar(url, "SELECT count(*) FROM payment WHERE avenant_number = 1 AND source = 'BOP304'") == SIZE
     assert summary.avenants_signed == SIZE == first.counters.avenants
     carried = scalar(url, "SELECT count(DISTINCT amendment_id) FROM amendment_line WHERE part = 'CARRY_OVER'")
     assert carried == SIZE  # one avenant with carry-over per Département
@@ -68,9 +70,9 @@ def test_summary_matches_the_database(first: SimulationResult) -> None:
     assert summary.reminders + summary.escalations <= summary.emails_sent
     assert scalar(url, "SELECT count(*) FROM outbox_email WHERE status != 'SENT'") == 0
     # every simulated day ran through Prefect: sweeps + phase flows + per avenant its request run
-    # and the runs of its own phases (deliberation, signature, application)
+    # and the runs of its own phases (deliberation, signature, application, payment of its new money)
     sweeps = len(range(0, first.days, EVERY)) + (1 if (first.days - 1) % EVERY else 0)
-    assert first.counters.flow_runs == sweeps + first.counters.phases_completed + (1 + 3) * SIZE
+    assert first.counters.flow_runs == sweeps + first.counters.phases_completed + (1 + 4) * SIZE
 
 
 def test_same_seed_same_content(first: SimulationResult, tmp_path: Path,

@@ -7,30 +7,18 @@ from typing import Any
 
 from prefect import flow
 from prefect.client.schemas.objects import State
-from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed, Failed
 
 from cdppe.ops.phase_runs import start_phase_run
-from flows.common import current_flow_run_id, finish_phase, from_deployment, start_next_phase
+from flows.common import current_flow_run_id, finish_phase, form_run_name, from_deployment, start_next_phase
 from models.amendment_request import AmendmentRequest
 from models.enums import Phase, PhaseStatus
 from tasks.amendments import apply_avenant, open_avenant
-from tasks.cycle import load_exercice, phase_status, resolve_exercice
+from tasks.cycle import load_exercice, phase_status
 from tasks.national import publish_consolidated
 
 
-def amendment_run_name() -> str:
-    params: dict[str, Any] = runtime_flow_run.parameters
-    request = params.get("request")
-    data = request.model_dump() if isinstance(request, AmendmentRequest) else dict(request or {})
-    try:
-        label = resolve_exercice(str(data["contract"]), int(data["year"])).label
-    except Exception:  # noqa: BLE001 - a name must never fail the run
-        label = f"{data.get('contract')} {data.get('year')}"
-    return f"{label} · demande d'avenant"
-
-
-@flow(name="amendment", flow_run_name=amendment_run_name)
+@flow(name="amendment", flow_run_name=form_run_name("request", lambda _: "demande d'avenant"))
 def amendment(request: AmendmentRequest) -> State[Any]:
     """Avenant : nouvelles enveloppes et leurs parts, fiches, fongibilité ; ouvre sa délibération."""
     ref = load_exercice(request.contract, request.year, current_flow_run_id())

@@ -19,7 +19,7 @@ from prefect.context import FlowRunContext
 from prefect.input.run_input import RunInput, run_input_subclass_from_type
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cdppe.ops.phase_runs import start_phase_run
 from cdppe.ops.prefect_private import form_with_description, suspend_for_input
@@ -50,6 +50,23 @@ def phase_run_name(phase: Phase) -> Callable[[], str]:
             label = f"{contract} {year}"
         suffix = f" (avenant n° {avenant})" if avenant else ""
         return f"{label} · {phase.label}{suffix}"
+
+    return name
+
+
+def form_run_name(parameter: str, what: Callable[[dict[str, Any]], str]) -> Callable[[], str]:
+    """``Creuse 2025 · <what>`` for a run started from a form (one typed parameter holding the
+    contract and the year, as the Prefect UI sends it or as a model)."""
+
+    def name() -> str:
+        params: dict[str, Any] = runtime_flow_run.parameters
+        value = params.get(parameter)
+        data = value.model_dump() if isinstance(value, BaseModel) else dict(value or {})
+        try:
+            label = resolve_exercice(str(data["contract"]), int(data["year"])).label
+        except Exception:  # noqa: BLE001 - a name must never fail the run
+            label = f"{data.get('contract')} {data.get('year')}"
+        return f"{label} · {what(data)}"
 
     return name
 

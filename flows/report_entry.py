@@ -8,27 +8,19 @@ from typing import Any
 
 from prefect import flow
 from prefect.client.schemas.objects import State
-from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed, Failed
 
 from cdppe.core.money import format_eur
+from flows.common import form_run_name
 from models.report_entry import FicheReportEntry
-from tasks.cycle import resolve_exercice
 from tasks.report import record_report_fiche
 
 
-def report_entry_run_name() -> str:
-    params: dict[str, Any] = runtime_flow_run.parameters
-    entry = params.get("entry")
-    data = entry.model_dump() if isinstance(entry, FicheReportEntry) else dict(entry or {})
-    try:
-        label = resolve_exercice(str(data["contract"]), int(data["year"])).label
-    except Exception:  # noqa: BLE001 - a name must never fail the run
-        label = f"{data.get('contract')} {data.get('year')}"
-    return f"{label} · rapport, fiche {data.get('fiche')}"
+def _fiche(data: dict[str, Any]) -> str:
+    return f"rapport, fiche {data.get('fiche')}"
 
 
-@flow(name="report-entry", flow_run_name=report_entry_run_name)
+@flow(name="report-entry", flow_run_name=form_run_name("entry", _fiche))
 def report_entry(entry: FicheReportEntry) -> State[Any]:
     """Rapport d'exécution : statut, consommation, bilan et perspectives d'une fiche (une à la fois)."""
     recorded = record_report_fiche(entry)

@@ -48,6 +48,8 @@ AVENANT_STEPS: list[dict[str, str]] = [
      "signatory_name": "Jean-Jacques Coiplet", "signed_on": "2026-01-06"},
     {"role": "Le Président du conseil départemental",
      "signatory_name": "André Accary", "signed_on": "2026-01-07"},
+    # applied, the avenant's 25 000 € of supplementary FIR credits are paid as a tranche of their own
+    {"source": "FIR", "notified_amount": "25000.00", "received_on": "2026-01-20"},
 ]
 
 

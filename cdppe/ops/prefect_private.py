@@ -191,4 +191,3 @@ def sqlite_transactions_begin_immediate() -> None:
 
     begin_transaction.cdppe_immediate = True  # type: ignore[attr-defined]
     AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
-

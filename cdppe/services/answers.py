@@ -26,12 +26,12 @@ from cdppe.services.uploads import UploadRefusedError, find_ingested
 from cdppe.store.contracts import contract_in_force_since
 from cdppe.store.policy import FindingState, exercice_findings
 from cdppe.store.workflow import (
-    avenant_payments_due,
     find_deliberation,
     find_odpe_presentation,
     find_odpe_review,
     get_amendment,
     payments_by_source,
+    planned_payments,
     signatures_by_role,
 )
 from models import (
@@ -254,8 +254,7 @@ def _take_effect(ctx: AnswerContext, effective: date) -> str:
 @handles(PaymentAnswer)
 def record_payment(ctx: AnswerContext, answer: PaymentAnswer) -> str:
     """The exercice's payment of an envelope, or (avenant n° N) the payment of its new money."""
-    planned = ctx.exercice.expected_payments if ctx.avenant == 0 else avenant_payments_due(
-        ctx.session, exercice_id=ctx.exercice_id, number=ctx.avenant)
+    planned = planned_payments(ctx.session, ctx.exercice, ctx.avenant)
     if answer.source not in planned:
         raise AnswerRefusedError(f"aucun versement {answer.source.label} n'est prévu"
                                  + (f" par l'avenant n° {ctx.avenant}." if ctx.avenant else "."))

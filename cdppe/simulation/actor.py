@@ -219,7 +219,8 @@ def plan_departement(data: dict[str, Any], year: int, seed: int) -> YearPlan:
     signed = max((s.day for s in steps if s.avenant == 1 and s.phase is Phase.SIGNATURE), default=None)
     if signed is not None:  # the State pays the avenant's supplementary BOP 304 credits the day it is signed
         steps.append(Step(signed, Phase.CREDIT_PAYMENT, PaymentAnswer(
-            source=FundingSource.BOP304, notified_amount=request.envelopes[0].supplementary,
+            source=FundingSource.BOP304, notified_amount=next(
+                e.supplementary for e in request.envelopes if e.source is FundingSource.BOP304),
             received_on=signed, answered_by=who), 1))
         steps.sort(key=lambda s: s.day)
     return YearPlan(key, code, history, steps, opened, request, late)

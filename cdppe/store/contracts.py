@@ -15,13 +15,13 @@ from cdppe.domain.catalogue import generation_span, later_year_of_generation
 from cdppe.domain.cycle import ExerciceSnapshot
 from cdppe.domain.fiche_numbers import parse_fiche_number
 from cdppe.store.workflow import (
-    avenant_payments_due,
     find_deliberation,
     find_execution_report,
     find_odpe_presentation,
     find_odpe_review,
     payments_by_source,
     phase_states,
+    planned_payments,
     signatures_by_role,
 )
 from models import (
@@ -144,8 +144,7 @@ def exercice_snapshot(session: Session, contract: Contract, exercice: Exercice,
     presented = find_odpe_presentation(session, exercice_id=ex_id)
     report = find_execution_report(session, exercice_id=ex_id)
     states = phase_states(session, exercice_id=ex_id, avenant=avenant)
-    planned = exercice.expected_payments if avenant == 0 else avenant_payments_due(
-        session, exercice_id=ex_id, number=avenant)
+    planned = planned_payments(session, exercice, avenant)
     diagnosis = states.get(Phase.DIAGNOSIS) if avenant == 0 else None
     draft_sent_on = None  # the diagnosis completed: the draft contract went out
     if diagnosis is not None and diagnosis.status is PhaseStatus.COMPLETED:

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from cdppe.domain.avenant_payments import avenant_payments
+from cdppe.store.national import paid_by_exercice
 from cdppe.store.plan import amendment_lines, find_amendment
 from models import (
     Amendment,
@@ -73,10 +74,14 @@ def payments_by_source(session: Session, *, exercice_id: int | None,
 
 def paid_per_source(session: Session, *, exercice_id: int | None) -> dict[FundingSource, Decimal]:
     """What the State paid for the exercice per envelope, every tranche (the exercice's, the avenants')."""
-    paid: dict[FundingSource, Decimal] = {}
-    for payment in session.exec(select(Payment).where(Payment.exercice_id == exercice_id)):
-        paid[payment.source] = paid.get(payment.source, Decimal("0")) + payment.notified_amount
-    return paid
+    return paid_by_exercice(session, exercice_ids=[exercice_id]).get(exercice_id or 0, {})
+
+
+def planned_payments(session: Session, exercice: Exercice, avenant: int = 0) -> dict[FundingSource, Decimal]:
+    """What is to be paid: the exercice's envelopes (``avenant`` 0), or avenant n° ``avenant``'s new money."""
+    if avenant == 0:
+        return exercice.expected_payments
+    return avenant_payments_due(session, exercice_id=exercice.id, number=avenant)
 
 
 def avenant_payments_due(session: Session, *, exercice_id: int | None,

@@ -22,6 +22,13 @@ depends_on: str | Sequence[str] | None = None
 PAYMENT_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s_%(column_1_name)s"}
 
 
+def _old_payment_unique() -> str:
+    """The unique (exercice, source) of 0001 had no name: PostgreSQL named it, SQLite did not (the
+    batch's naming convention names it on the copy so it can be dropped)."""
+    return ('payment_exercice_id_source_key' if op.get_bind().dialect.name == 'postgresql'
+            else 'uq_payment_exercice_id_source')
+
+
 def upgrade() -> None:
     op.create_table('odpe_presentation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -36,10 +43,7 @@ def upgrade() -> None:
     with op.batch_alter_table('odpe_presentation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_odpe_presentation_exercice_id'), ['exercice_id'], unique=False)
 
-    # The unique (exercice, source) of 0001 had no name: PostgreSQL named it, SQLite did not (the
-    # batch's naming convention names it on the copy so it can be dropped).
-    old_unique = ('payment_exercice_id_source_key' if op.get_bind().dialect.name == 'postgresql'
-                  else 'uq_payment_exercice_id_source')
+    old_unique = _old_payment_unique()
     with op.batch_alter_table('payment', schema=None, naming_convention=PAYMENT_NAMES) as batch_op:
         batch_op.add_column(sa.Column('avenant_number', sa.Integer(), nullable=False, server_default='0'))
         batch_op.drop_constraint(old_unique, type_='unique')
@@ -48,8 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    old_unique = ('payment_exercice_id_source_key' if op.get_bind().dialect.name == 'postgresql'
-                  else 'uq_payment_exercice_id_source')
+    old_unique = _old_payment_unique()
     op.execute("DELETE FROM payment WHERE avenant_number > 0")
     with op.batch_alter_table('payment', schema=None, naming_convention=PAYMENT_NAMES) as batch_op:
         batch_op.drop_constraint('uq_payment_exercice_source_avenant', type_='unique')

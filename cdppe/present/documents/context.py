@@ -734,4 +734,3 @@ def template_context(ctx: DocumentContext, kind: DocumentKind,
 def _odpe_presented_on(session: Session, exercice: Exercice) -> date | None:
     presented = find_odpe_presentation(session, exercice_id=exercice.id)
     return presented.session_date if presented else None
-

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Objective,
         PartyMember,
     )
+    from models.notifications import CalendarDelivery, CalendarFeed, ContactPreference, ReminderItem
     from models.records import AuditEvent, GeneratedDocument, OutboxEmail
     from models.workflow import (
         Amendment,
@@ -46,6 +47,9 @@ _MODULE_OF: dict[str, str] = {
     "AmendmentLine": "models.workflow",
     "AmendmentTransfer": "models.workflow",
     "AuditEvent": "models.records",
+    "CalendarDelivery": "models.notifications",
+    "CalendarFeed": "models.notifications",
+    "ContactPreference": "models.notifications",
     "Contract": "models.contract",
     "ContractPublic": "models.contract",
     "Deadline": "models.workflow",
@@ -67,6 +71,7 @@ _MODULE_OF: dict[str, str] = {
     "PartyMember": "models.contract",
     "Payment": "models.workflow",
     "PhaseState": "models.workflow",
+    "ReminderItem": "models.notifications",
     "Signature": "models.workflow",
 }
 
@@ -89,6 +94,9 @@ __all__ = [
     "AmendmentLine",
     "AmendmentTransfer",
     "AuditEvent",
+    "CalendarDelivery",
+    "CalendarFeed",
+    "ContactPreference",
     "Contract",
     "ContractPublic",
     "Deadline",
@@ -110,5 +118,6 @@ __all__ = [
     "PartyMember",
     "Payment",
     "PhaseState",
+    "ReminderItem",
     "Signature",
 ]

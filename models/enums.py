@@ -136,6 +136,32 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class ContactMode(StrEnum):
+    """What a person chose to receive (the coordinator's escalations go whatever it is)."""
+
+    NORMAL = "normal"
+    REDUCED = "reduit"
+    PAUSED = "suspendu"
+
+    @property
+    def label(self) -> str:
+        return {"normal": "toutes les relances",
+                "reduit": "seulement les relances à 7 jours ou moins de l'échéance",
+                "suspendu": "relances suspendues"}[self.value]
+
+
+class FeedScope(StrEnum):
+    """Whose deadlines a calendar feed shows."""
+
+    DEPARTEMENT = "departement"
+    COORDINATOR = "coordination"
+
+
+class ReminderKind(StrEnum):
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+
+
 class DeadlineStatus(StrEnum):
     OPEN = "open"
     DONE = "done"

@@ -42,12 +42,17 @@ class OutboxEmail(SQLModel, table=True):
     key: str = Field(max_length=240)
     contract_id: int | None = Field(default=None, foreign_key="contract.id")
     deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
-    kind: str = Field(default="reminder", max_length=20, description="reminder | escalation | alert")
+    kind: str = Field(default="digest", max_length=20,
+                      description="digest | alert (reminder | escalation before digests)")
     recipient: str
     subject: str
     body_text: str = Field(sa_type=Text)
     body_html: str = Field(sa_type=Text)
     ics: str | None = Field(default=None, sa_type=Text)
+    ics_cancel: str | None = Field(default=None, sa_type=Text, description="METHOD:CANCEL calendar")
+    reply_to: list[list[str]] | None = Field(default=None, sa_column=Column(JSON),
+                                             description="[[name, address], ...] fixed when queued")
+    unsubscribe_url: str | None = Field(default=None, sa_type=Text, description="the pause page")
     message_id: str = Field(max_length=200)
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, index=True)
     attempts: int = 0

@@ -146,6 +146,8 @@ class Deadline(SQLModel, table=True):
     source: str = Field(default="contrat", description="contrat | campagne")
     recipient_role: str = Field(default="departement", max_length=40)
     status: DeadlineStatus = DeadlineStatus.OPEN
+    ics_sequence: int = Field(default=0, description="SEQUENCE of its calendar event: +1 when its date "
+                              "or status changes")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

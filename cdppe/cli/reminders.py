@@ -37,8 +37,9 @@ def preview(contract: str, as_of: AsOf = None) -> None:
 
     from cdppe.core.settings import get_settings
     from cdppe.domain.deadlines import compute_deadlines
+    from cdppe.domain.digest import allowed
     from cdppe.domain.reminder_policy import DeadlineInfo, ReminderPolicy
-    from cdppe.services.reminders.outbox import existing_keys, load_contexts, plan_for
+    from cdppe.services.reminders.outbox import choices_of, existing_keys, load_contexts, plan_for
     from cdppe.services.reminders.sync import snapshot_for
     from cdppe.store.contracts import ContractNotFoundError, find_contract
     from cdppe.store.db import session_scope
@@ -58,6 +59,7 @@ def preview(contract: str, as_of: AsOf = None) -> None:
             due = plan_for(deadlines, load_contexts(session, [found.id]),
                            ReminderPolicy.from_settings(get_settings()), day)
             known = existing_keys(session, [d.planned.key for d in due])
+            choices = choices_of(session, due)
     except ContractNotFoundError as exc:
         err.print(f"[bold red]Erreur[/] : {exc}", highlight=False)
         raise typer.Exit(2) from exc
@@ -74,8 +76,57 @@ def preview(contract: str, as_of: AsOf = None) -> None:
         table.add_row(p.deadline.label, format_date_fr(p.deadline.due_date),
                       "relance coordination" if p.kind == "escalation" else p.slot,
                       Text(one_line(f"{p.recipient.name} <{p.recipient.email}>")), p.deadline.rule,
-                      "déjà en file" if p.key in known else "à envoyer")
+                      "déjà envoyée" if p.key in known
+                      else "à envoyer" if allowed(p, choices.get(p.recipient.email.lower()), day)
+                      else "retenue (choix de la personne)")
     console.print(table)
+
+
+@reminders_app.command("contact")
+def contact(email: str,
+            mode: Annotated[str, typer.Option(help="normal, reduit (7 jours ou moins avant l'échéance) "
+                                                   "ou suspendu")],
+            until: Annotated[str | None, typer.Option(help="Dernier jour du choix (AAAA-MM-JJ)")] = None,
+            by: Annotated[str | None, typer.Option(help="Qui enregistre ce choix")] = None) -> None:
+    """Ce qu'une personne reçoit : toutes ses relances, les seules dernières, ou aucune (les
+    retards restent signalés à la coordination)."""
+    from cdppe.services.reminders.preferences import (
+        ChoiceRefusedError,
+        ensure_preference,
+        parse_mode,
+        parse_until,
+        set_choice,
+    )
+    from cdppe.store.db import session_scope, upgrade
+
+    upgrade()
+    try:
+        chosen, last_day = parse_mode(mode), parse_until(until)
+        with session_scope() as session:
+            pref = set_choice(session, ensure_preference(session, email), chosen, until=last_day,
+                              today=today_paris(), by=by)
+            label = pref.mode.label + (f" jusqu'au {format_date_fr(pref.until)}" if pref.until else "")
+    except ChoiceRefusedError as exc:
+        named = str(exc).replace("jusqu'au :", "--until :", 1).replace("mode :", "--mode :", 1)
+        err.print(f"[bold red]Refusé ; rien n'a été enregistré[/] : {named}", highlight=False)
+        raise typer.Exit(2) from exc
+    console.print(f"{email.strip().lower()} : {label}.", highlight=False)
+
+
+@reminders_app.command("feeds")
+def feeds() -> None:
+    """Les adresses d'abonnement aux calendriers (une par Département, une par coordination)."""
+    from cdppe.core.settings import get_settings
+    from cdppe.services.reminders.calendars import every_feed
+    from cdppe.store.db import session_scope, upgrade
+
+    upgrade()
+    with session_scope() as session:
+        links = every_feed(session, get_settings())
+    if not links:
+        console.print("Aucun contrat importé : aucun calendrier.", highlight=False)
+    for link in links:
+        console.print(f"{link.name} : {link.url}", highlight=False, soft_wrap=True)
 
 
 @reminders_app.command("send")
@@ -92,8 +143,9 @@ def send(as_of: AsOf = None) -> None:
         sync_all_deadlines(session, day)
     queued = queue_due_reminders(get_engine(), day)
     sent = asyncio.run(drain_outbox(get_engine()))
-    console.print(f"Relances du {format_date_fr(day)} : {queued.queued} mise(s) en file "
-                  f"({queued.duplicates} déjà en file), {sent.sent} envoyée(s), "
+    console.print(f"Relances du {format_date_fr(day)} : {queued.reminders} relance(s) dans "
+                  f"{queued.queued} courriel(s) mis en file ({queued.duplicates} déjà envoyée(s), "
+                  f"{queued.held} retenue(s) par le choix des personnes), {sent.sent} envoyé(s), "
                   f"{sent.deferred} différée(s), {sent.failed} en échec.", highlight=False)
     for reason in sorted(set(sent.errors)):
         err.print(f"  - {reason}", highlight=False)

@@ -137,12 +137,92 @@ async def receive_upload(request: Request) -> Response:
     return JSONResponse({"sha256": stored.sha256, "taille": stored.size}, status_code=201)
 
 
+async def calendar_feed(request: Request) -> Response:
+    """A Département's or a coordinator's deadlines for calendar applications (the token is the
+    credential)."""
+    from cdppe.core.dates import utcnow
+    from cdppe.services.reminders.calendars import render_feed
+    from cdppe.store.db import session_scope
+
+    with session_scope() as session:
+        ics = render_feed(session, request.path_params["token"], get_settings(), utcnow())
+    if ics is None:
+        return page("Calendrier introuvable", "<p>Ce lien d'abonnement n'existe pas.</p>", 404)
+    return Response(ics, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "no-cache"})
+
+
+CHOICE_FORM = """<p>Relances envoyées à <strong>{email}</strong> : {current}.</p>
+<form method="post"><fieldset><legend>Que souhaitez-vous recevoir ?</legend>
+{options}</fieldset>
+<p><label for="until">Jusqu'au (facultatif, AAAA-MM-JJ) :</label>
+<input type="date" id="until" name="until" value="{until}"></p>
+<p><button type="submit">Enregistrer</button></p></form>
+<p>Les échéances dépassées restent signalées à la coordination du contrat, quel que soit ce choix.</p>"""
+
+
+def _choice_page(email: str, mode: str, until: str, note: str = "", status: int = 200) -> HTMLResponse:
+    from models.enums import ContactMode
+
+    options = "".join(
+        f'<p><label><input type="radio" name="mode" value="{m.value}"{" checked" if m.value == mode else ""}>'
+        f' {escape(m.label[0].upper() + m.label[1:])}</label></p>' for m in ContactMode)
+    current = escape(ContactMode(mode).label) + (f" jusqu'au {escape(until)}" if until else "")
+    body = note + CHOICE_FORM.format(email=escape(email), current=current, options=options,
+                                     until=escape(until))
+    return page("Vos relances CDPPE", body, status)
+
+
+def _read_choice(fields: dict[str, list[str]]) -> tuple[str, str]:
+    """(mode, until) from the page's form, or the one-click POST of RFC 8058 (which suspends)."""
+    if fields.get("List-Unsubscribe") == ["One-Click"]:
+        return "suspendu", ""
+    return (fields.get("mode") or [""])[0], (fields.get("until") or [""])[0].strip()
+
+
+async def reminder_choice(request: Request) -> Response:
+    """The pause page a message links to: show the person's choice, or record a new one."""
+    from urllib.parse import parse_qs
+
+    from cdppe.core.dates import today_paris
+    from cdppe.services.reminders.preferences import (
+        ChoiceRefusedError,
+        parse_mode,
+        parse_until,
+        set_choice,
+    )
+    from cdppe.store.db import session_scope
+    from cdppe.store.notifications import preference_by_token
+
+    posted = (parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+              if request.method == "POST" else None)
+    with session_scope() as session:
+        pref = preference_by_token(session, token=request.path_params["token"])
+        if pref is None:
+            return page("Lien inconnu", "<p>Ce lien de gestion des relances n'existe pas.</p>", 404)
+        note = ""
+        if posted is not None:
+            raw_mode, raw_until = _read_choice(posted)
+            try:
+                set_choice(session, pref, parse_mode(raw_mode), until=parse_until(raw_until),
+                           today=today_paris(), by=f"{pref.email} (lien du courriel)")
+            except ChoiceRefusedError as exc:
+                refusal = f'<p class="erreur">Refusé, rien n\'a été enregistré : {escape(str(exc))}</p>'
+                session.rollback()
+                return _choice_page(pref.email, pref.mode.value, "", refusal, 400)
+            note = '<p role="status"><strong>Choix enregistré.</strong></p>'
+        return _choice_page(pref.email, pref.mode.value, pref.until.isoformat() if pref.until else "", note)
+
+
+PUBLIC_PREFIXES = ("/calendrier/", "/relances/")  # their unguessable token is the credential
+
+
 def build_app() -> Starlette:
     expected = auth_string()
 
     async def require_credential(request: Request,
                                  call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if not authorised(request, expected):
+        if not request.url.path.startswith(PUBLIC_PREFIXES) and not authorised(request, expected):
             return Response("Identifiant requis.", status_code=401,
                             headers={"WWW-Authenticate": 'Basic realm="CDPPE", charset="UTF-8"'})
         return await call_next(request)
@@ -152,6 +232,8 @@ def build_app() -> Starlette:
         Route("/documents/{doc_id:int}/{name}", document),
         Route("/televersement", upload_form, methods=["GET"]),
         Route("/televersement", receive_upload, methods=["PUT", "POST"]),
+        Route("/calendrier/{token}.ics", calendar_feed),
+        Route("/relances/{token}", reminder_choice, methods=["GET", "POST"]),
     ], middleware=[Middleware(BaseHTTPMiddleware, dispatch=require_credential)])
 
 

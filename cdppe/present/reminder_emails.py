@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.header import Header
@@ -26,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from cdppe.core import paths
 from cdppe.core.dates import PARIS, format_date_fr
 from cdppe.domain.deadlines import base_kind
+from cdppe.domain.digest import by_contract
 from cdppe.domain.reminder_policy import DeadlineInfo, PlannedReminder, Recipient
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR / "emails"
@@ -70,6 +72,7 @@ class RenderedEmail:
     text: str
     html: str
     ics: str | None
+    ics_cancel: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -101,26 +104,72 @@ def new_message_id(mail_from: str, key: str | None = None) -> str:
     return f"<cdppe.{digest}@{mail_domain(mail_from)}>"
 
 
-def deadline_ics(deadline: DeadlineInfo, *, domain: str, dtstamp: datetime, link: str) -> str:
-    """A one-day VEVENT on the deadline's date; the UID is stable so calendars update it."""
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One deadline as a calendar event: its UID comes from the deadline's key, never from its date."""
+
+    deadline: DeadlineInfo
+    sequence: int
+    link: str
+    cancelled: bool = False
+
+
+def event_uid(deadline_key: str, domain: str) -> str:
+    return f"{hashlib.sha256(deadline_key.encode()).hexdigest()[:32]}@{domain}"
+
+
+def _vevent(event: CalendarEvent, *, domain: str, dtstamp: datetime) -> Event:
+    deadline = event.deadline
+    vevent = Event()
+    vevent.add("uid", event_uid(deadline.key, domain))
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", dtstamp)
+    vevent.add("dtstart", deadline.due_date)
+    vevent.add("dtend", deadline.due_date + timedelta(days=1))
+    vevent.add("summary", one_line(f"Échéance CDPPE {deadline.contract_key} : {deadline.label}"))
+    vevent.add("description", f"{deadline.rule}\n\nSuivi : {event.link}")
+    vevent.add("url", event.link)
+    vevent.add("transp", "TRANSPARENT")
+    vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    return vevent
+
+
+def calendar_ics(events: Sequence[CalendarEvent], *, domain: str, dtstamp: datetime,
+                 method: str | None, name: str | None = None) -> str:
+    """A calendar of one-day events: ``PUBLISH`` or ``CANCEL`` in a message, no method in a feed."""
     cal = Calendar()
     cal.add("prodid", "-//CDPPE//Relances des échéances//FR")
     cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    if method:
+        cal.add("method", method)
     cal.add("calscale", "GREGORIAN")
-    event = Event()
-    uid = hashlib.sha256(deadline.key.encode()).hexdigest()[:32]
-    event.add("uid", f"{uid}@{domain}")
-    event.add("dtstamp", dtstamp)
-    event.add("dtstart", deadline.due_date)
-    event.add("dtend", deadline.due_date + timedelta(days=1))
-    event.add("summary", f"Échéance CDPPE {deadline.contract_key} : {deadline.label}")
-    event.add("description", f"{deadline.rule}\n\nSuivi : {link}")
-    event.add("url", link)
-    event.add("transp", "TRANSPARENT")
-    cal.add_component(event)
+    if name:
+        cal.add("x-wr-calname", name)
+        cal.add("x-wr-timezone", "Europe/Paris")
+    for event in events:
+        cal.add_component(_vevent(event, domain=domain, dtstamp=dtstamp))
     data: bytes = cal.to_ical()
     return data.decode("utf-8")
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One reminder of a digest, with what its reader needs to act on it."""
+
+    planned: PlannedReminder
+    contract_title: str
+    link: str
+    awaited_from: str
+
+
+@dataclass(frozen=True)
+class ReceiverRole:
+    """Why a person receives the message: their role for one contract."""
+
+    contract_key: str
+    contract_title: str
+    role: str
+    coordinator: Recipient
 
 
 def reminder_subject(planned: PlannedReminder, as_of: date) -> str:
@@ -134,32 +183,83 @@ def reminder_subject(planned: PlannedReminder, as_of: date) -> str:
     return f"{prefix} Rappel : {dl.label}, échéance le {due}"
 
 
-def render_reminder(planned: PlannedReminder, *, contract_title: str, coordinator: Recipient,
-                    as_of: date, link: str, mail_from: str, dtstamp: datetime) -> RenderedEmail:
-    """Subject, text, HTML and .ics of one reminder or escalation, as of ``as_of``."""
+def digest_subject(lines: Sequence[DigestLine], as_of: date) -> str:
+    """One reminder keeps its own subject; several say how many, and how many are overdue."""
+    if len(lines) == 1:
+        return reminder_subject(lines[0].planned, as_of)
+    codes = {line.planned.deadline.departement_code for line in lines}
+    prefix = f"[CDPPE {codes.pop()}]" if len(codes) == 1 else "[CDPPE]"
+    overdue = sum(1 for line in lines if line.planned.kind == "escalation")
+    first = lines[0].planned.deadline
+    text = f"{prefix} {len(lines)} échéances à suivre"
+    if overdue:
+        text += f", dont {overdue} dépassée{'s' if overdue > 1 else ''}"
+    return f"{text} ; la plus urgente : {first.label} ({format_date_fr(first.due_date)})"
+
+
+def _status(planned: PlannedReminder, as_of: date) -> str:
     dl = planned.deadline
-    subject = one_line(reminder_subject(planned, as_of))
-    context: dict[str, object] = {
-        "subject": subject,
-        "recipient_name": one_line(planned.recipient.name),
-        "escalation": planned.kind == "escalation",
-        "days_left": (dl.due_date - as_of).days,
-        "overdue_days": (as_of - dl.due_date).days,
-        "label": dl.label,
-        "contract_title": contract_title,
-        "contract_key": dl.contract_key,
-        "year": dl.year,
-        "due_date_fr": format_date_fr(dl.due_date),
-        "rule": dl.rule,
+    due = format_date_fr(dl.due_date)
+    if planned.kind == "escalation":
+        days = (as_of - dl.due_date).days
+        return f"Dépassée depuis le {due} ({days} jour{'s' if days > 1 else ''}), étape non enregistrée"
+    days = (dl.due_date - as_of).days
+    if days <= 0:
+        return f"Aujourd'hui, {due}"
+    return f"Le {due}, dans {days} jour{'s' if days > 1 else ''}"
+
+
+def _line_context(line: DigestLine, as_of: date) -> dict[str, object]:
+    planned, dl = line.planned, line.planned.deadline
+    return {
+        "status": _status(planned, as_of), "overdue": planned.kind == "escalation",
+        "days_left": (dl.due_date - as_of).days, "label": one_line(dl.label), "year": dl.year,
+        "due_date_fr": format_date_fr(dl.due_date), "rule": dl.rule, "awaited_from": line.awaited_from,
         "action": ACTIONS.get(base_kind(dl.kind), "enregistrer l'étape dans l'interface."),
-        "link": link,
-        "coordinator_name": one_line(coordinator.name),
-        "coordinator_email": coordinator.email,
-        "signature": SIGNATURE,
+        "link": line.link,
+        "link_label": ("Ouvrir le document" if "/documents/" in line.link
+                       else "Suivre l'étape dans l'interface"),
     }
-    text, html = _render("reminder", context)
-    ics = deadline_ics(dl, domain=mail_domain(mail_from), dtstamp=dtstamp, link=link)
-    return RenderedEmail(subject, text, html, ics)
+
+
+def _intro(lines: Sequence[DigestLine]) -> str:
+    overdue = sum(1 for line in lines if line.planned.kind == "escalation")
+    if len(lines) == 1:
+        return ("Une échéance est dépassée et l'étape n'est pas enregistrée :" if overdue
+                else "Une échéance approche :")
+    text = f"Voici les {len(lines)} échéances à suivre aujourd'hui, les plus urgentes d'abord"
+    return text + (f" ({overdue} dépassée{'s' if overdue > 1 else ''}) :" if overdue else " :")
+
+
+def render_digest(*, recipient_name: str, lines: Sequence[DigestLine], roles: Sequence[ReceiverRole],
+                  as_of: date, pause_url: str | None, feed_url: str | None,
+                  publish: Sequence[CalendarEvent], cancel: Sequence[CalendarEvent],
+                  mail_from: str, dtstamp: datetime) -> RenderedEmail:
+    """One person's message of the day: ``lines`` most urgent first, grouped by contract."""
+    subject = one_line(digest_subject(lines, as_of))
+    groups = [{"contract_key": key, "contract_title": found[0].contract_title,
+               "lines": [_line_context(line, as_of) for line in found]}
+              for key, found in by_contract(lines, lambda line: line.planned.deadline.contract_key)]
+    coordinators = list({r.coordinator.email.lower(): r.coordinator for r in roles}.values())
+    note = ""
+    if publish or cancel:
+        note = ("Les échéances de ce message sont jointes pour votre agenda (fichier .ics)"
+                + (" ; celles qui ne sont plus attendues y sont annulées." if cancel else "."))
+    context: dict[str, object] = {
+        "subject": subject, "recipient_name": one_line(recipient_name), "intro": _intro(lines),
+        "groups": groups, "roles": roles,
+        "coordinators": [{"name": one_line(c.name), "email": c.email} for c in coordinators],
+        "coordinator_name": one_line(coordinators[0].name) if coordinators else "",
+        "coordinator_email": coordinators[0].email if coordinators else "",
+        "pause_url": pause_url, "feed_url": feed_url, "calendar_note": note, "signature": SIGNATURE,
+    }
+    text, html = _render("digest", context)
+    domain = mail_domain(mail_from)
+    ics = calendar_ics(publish, domain=domain, dtstamp=dtstamp, method="PUBLISH") if publish else None
+    ics_cancel = (calendar_ics([CalendarEvent(e.deadline, e.sequence, e.link, cancelled=True)
+                                for e in cancel], domain=domain, dtstamp=dtstamp, method="CANCEL")
+                  if cancel else None)
+    return RenderedEmail(subject, text, html, ics, ics_cancel)
 
 
 def render_alert(*, failed_recipient: str, failed_subject: str, reason: str, attempts: int,
@@ -227,23 +327,36 @@ def format_address(name: str, addr_spec: str) -> str:
     return f"{_encoded_words(display)}\r\n <{addr}>"
 
 
-def build_message(*, mail_from: str, to: Recipient, reply_to: Recipient | None, subject: str,
-                  text: str, html: str, ics: str | None, message_id: str,
-                  sent_at: datetime) -> EmailMessage:
-    """A multipart message (text + HTML, then the .ics) with safe headers."""
+def build_message(*, mail_from: str, to: Recipient, reply_to: Sequence[Recipient], subject: str,
+                  text: str, html: str, ics: str | None, message_id: str, sent_at: datetime,
+                  ics_cancel: str | None = None, unsubscribe_url: str | None = None) -> EmailMessage:
+    """A multipart message (text + HTML, then the calendars) with the headers a strict server wants.
+
+    ``unsubscribe_url`` is the person's pause page: ``List-Unsubscribe`` with the one-click POST
+    of RFC 8058, which the page accepts.
+    """
     msg = EmailMessage(policy=SMTP_7BIT)
     sender_name, sender_addr = parseaddr(mail_from)
     msg.set_raw("From", format_address(sender_name, sender_addr))
     msg.set_raw("To", format_address(to.name, to.email))
-    if reply_to is not None:
-        msg.set_raw("Reply-To", format_address(reply_to.name, reply_to.email))
+    if reply_to:
+        msg.set_raw("Reply-To", ",\r\n ".join(format_address(r.name, r.email) for r in reply_to))
     msg.set_raw("Subject", encode_subject(one_line(subject)))
     msg["Date"] = format_datetime(sent_at.astimezone(PARIS))
     msg["Message-ID"] = one_line(message_id)
     msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url:
+        url = one_line(unsubscribe_url)
+        if not url.isascii() or any(c in url for c in "<> "):
+            raise ValueError(f"lien de suspension inutilisable : {url!r}")
+        msg["List-Unsubscribe"] = f"<{url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     if ics:
-        msg.add_attachment(ics, subtype="calendar", filename="echeance.ics",
+        msg.add_attachment(ics, subtype="calendar", filename="echeances.ics",
                            params={"method": "PUBLISH"})
+    if ics_cancel:
+        msg.add_attachment(ics_cancel, subtype="calendar", filename="annulations.ics",
+                           params={"method": "CANCEL"})
     return msg

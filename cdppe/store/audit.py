@@ -31,6 +31,7 @@ ACTION_LABELS: dict[str, str] = {
     "document.generated": "Document produit",
     "email.sent": "Courriel envoyé",
     "email.failed": "Courriel en échec",
+    "contact.preference": "Choix des relances",
 }
 
 ANSWER_LABELS: dict[str, str] = {

@@ -51,12 +51,17 @@ def open_deadline_rows(session: Session, *, contract_id: int | None = None) -> S
     return session.execute(query).all()
 
 
-def existing_outbox_keys(session: Session, *, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = list(keys[i:i + 500])
-        found.update(session.exec(select(OutboxEmail.key).where(col(OutboxEmail.key).in_(chunk))))
-    return found
+def deadline_rows_with_ids(session: Session, *, ids: Sequence[int]) -> Sequence[Any]:
+    """Deadlines of any status, as :func:`open_deadline_rows` gives them."""
+    if not ids:
+        return []
+    query = (sa_select(Deadline, col(Exercice.id), col(Exercice.year), col(Contract.id), col(Contract.key),
+                       col(Contract.departement_code))
+             .join(Exercice, col(Exercice.id) == col(Deadline.exercice_id))
+             .join(Contract, col(Contract.id) == col(Exercice.contract_id))
+             .where(col(Deadline.id).in_(sorted(set(ids))))
+             .order_by(col(Deadline.due_date), col(Deadline.id)))
+    return session.execute(query).all()
 
 
 def outbox_key_taken(session: Session, *, key: str) -> bool:

@@ -1,14 +1,15 @@
-"""Queue the due reminders in the outbox: exactly once per (deadline, slot, recipient).
+"""Queue the due reminders in the outbox: one digest per person and day, each reminder once.
 
-The UNIQUE constraint on ``outbox_email.key`` is the guard: two sweeps on the
-same day, or two at once, insert each e-mail once; the loser's insert fails
-with an IntegrityError and is counted as a duplicate. Every e-mail is written
-in its own short transaction, so a concurrent sweep never waits long.
+Two UNIQUE constraints are the guard: ``outbox_email.key`` (address, day) and
+``reminder_item.key`` (deadline, slot, recipient). Two sweeps on the same day,
+or two at once, queue each digest once; the loser's insert fails with an
+IntegrityError and its reminders are counted as duplicates. Every digest is
+written in its own short transaction, so a concurrent sweep never waits long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,189 +19,79 @@ from sqlmodel import Session
 
 from cdppe.core.dates import utcnow
 from cdppe.core.settings import Settings, get_settings
-from cdppe.domain.deadlines import base_kind
-from cdppe.domain.reminder_policy import (
-    DeadlineInfo,
-    Member,
-    PlannedReminder,
-    Recipient,
-    ReminderPolicy,
-    plan_reminders,
-    recipients_for,
+from cdppe.domain.digest import ContactChoice, allowed, group_digests
+from cdppe.domain.reminder_policy import ReminderPolicy
+from cdppe.services.reminders.digest import write_digest
+from cdppe.services.reminders.planning import (
+    KIND_PHASE,
+    ContractContext,
+    DueReminder,
+    deadline_info,
+    due_reminders,
+    flow_run_link,
+    load_contexts,
+    open_deadlines,
+    plan_for,
 )
-from cdppe.present.reminder_emails import new_message_id, render_reminder
 from cdppe.store.db import session_scope
-from cdppe.store.reminders import (
-    contract_runs,
-    contracts_with_ids,
-    existing_outbox_keys,
-    members_of,
-    open_deadline_rows,
-)
-from models import OutboxEmail
-from models.enums import Phase, PhaseStatus
+from cdppe.store.notifications import carried_reminder_keys, preferences_of
 
-# The phase whose flow run a reminder links to (the form where the step is recorded).
-KIND_PHASE: dict[str, Phase] = {
-    "campaign_draft": Phase.DIAGNOSIS,
-    "convocation": Phase.DELIBERATION,
-    "deliberation": Phase.DELIBERATION,
-    "signature": Phase.SIGNATURE,
-    "payment": Phase.CREDIT_PAYMENT,
-    "odpe": Phase.ODPE_REVIEW,
-    "report": Phase.EXECUTION_REPORT,
-    "amendment_window": Phase.AMENDMENT,
-}
-
-
-@dataclass(frozen=True)
-class ContractContext:
-    contract_id: int
-    key: str
-    title: str
-    departement_code: str
-    coordinator: Recipient
-    members: tuple[Member, ...]
-    phase_runs: dict[tuple[int, Phase], str] = field(default_factory=dict)
-    waiting_runs: dict[int, str] = field(default_factory=dict)  # exercice -> the run that waits now
-
-    def run_for(self, exercice_id: int, phase: Phase | None) -> str | None:
-        """The run an e-mail about ``phase`` opens: that phase's run, else the exercice's waiting run."""
-        found = self.phase_runs.get((exercice_id, phase)) if phase else None
-        return found or self.waiting_runs.get(exercice_id)
-
-    def recipients(self, deadline: DeadlineInfo) -> list[Recipient]:
-        return recipients_for(deadline, self.members)
-
-    def coordinator_for(self, deadline: DeadlineInfo) -> Recipient:
-        return self.coordinator
-
-
-@dataclass(frozen=True)
-class DueReminder:
-    planned: PlannedReminder
-    context: ContractContext
-    exercice_id: int
+__all__ = ["KIND_PHASE", "ContractContext", "DueReminder", "QueueResult", "deadline_info", "due_reminders",
+           "choices_of", "existing_keys", "flow_run_link", "load_contexts", "open_deadlines", "plan_for",
+           "queue_due_reminders"]
 
 
 @dataclass
 class QueueResult:
     planned: int = 0
-    queued: int = 0
-    duplicates: int = 0
+    queued: int = 0  # messages (one per person and day)
+    reminders: int = 0  # reminders carried by those messages
+    duplicates: int = 0  # already carried by an earlier digest
+    held: int = 0  # held back by the person's choice (paused or reduced)
     keys: list[str] = field(default_factory=list)
 
 
-def flow_run_link(ui_url: str, flow_run_id: str | None) -> str:
-    base = ui_url.rstrip("/")
-    return f"{base}/runs/flow-run/{flow_run_id}" if flow_run_id else f"{base}/runs"
-
-
-def load_contexts(session: Session, contract_ids: Iterable[int]) -> dict[int, ContractContext]:
-    ids = sorted(set(contract_ids))
-    if not ids:
-        return {}
-    members: dict[int, list[Member]] = {i: [] for i in ids}
-    for m in members_of(session, contract_ids=ids):
-        members[m.contract_id].append(Member(m.party.value, m.name, m.email, m.is_signatory))
-    runs: dict[int, dict[tuple[int, Phase], str]] = {i: {} for i in ids}
-    waiting: dict[int, dict[int, str]] = {i: {} for i in ids}
-    for state, contract_id in contract_runs(session, contract_ids=ids):
-        assert state.flow_run_id is not None
-        runs[contract_id][(state.exercice_id, state.phase)] = state.flow_run_id
-        if state.status is PhaseStatus.WAITING:
-            waiting[contract_id][state.exercice_id] = state.flow_run_id
-    out = {}
-    for contract in contracts_with_ids(session, contract_ids=ids):
-        assert contract.id is not None
-        out[contract.id] = ContractContext(
-            contract.id, contract.key, contract.title, contract.departement_code,
-            Recipient(contract.coordinator_name, contract.coordinator_email, "coordinator"),
-            tuple(members[contract.id]), runs[contract.id], waiting[contract.id])
-    return out
-
-
-def open_deadlines(session: Session, contract_id: int | None = None,
-                   ) -> list[tuple[DeadlineInfo, int]]:
-    """Open deadlines with their exercice id (all contracts, or one)."""
-    out = []
-    for dl, ex_id, year, cid, key, code in open_deadline_rows(session, contract_id=contract_id):
-        assert ex_id is not None
-        out.append((DeadlineInfo(dl.key, dl.kind, dl.label, dl.due_date, dl.legal_date, dl.rule,
-                                 dl.source, dl.recipient_role, key, code, year, dl.id, cid), ex_id))
-    return out
-
-
-def plan_for(deadlines: Sequence[tuple[DeadlineInfo, int]], contexts: dict[int, ContractContext],
-             policy: ReminderPolicy, as_of: date) -> list[DueReminder]:
-    """The pure planner over deadlines of several contracts."""
-    out: list[DueReminder] = []
-    for info, exercice_id in deadlines:
-        assert info.contract_id is not None
-        ctx = contexts[info.contract_id]
-        for planned in plan_reminders([info], ctx.recipients, ctx.coordinator_for, policy, as_of):
-            out.append(DueReminder(planned, ctx, exercice_id))
-    return out
-
-
-def due_reminders(session: Session, as_of: date, *, policy: ReminderPolicy | None = None,
-                  contract_id: int | None = None) -> list[DueReminder]:
-    """What is due on ``as_of`` from the open deadlines in the database (read only)."""
-    policy = policy or ReminderPolicy.from_settings(get_settings())
-    deadlines = open_deadlines(session, contract_id)
-    contexts = load_contexts(session, {d.contract_id for d, _ in deadlines if d.contract_id})
-    return plan_for(deadlines, contexts, policy, as_of)
-
-
-def outbox_row(due: DueReminder, *, as_of: date, settings: Settings, now: datetime) -> OutboxEmail:
-    """Render one due reminder into an outbox row (not yet added to a session)."""
-    planned, ctx = due.planned, due.context
-    phase = KIND_PHASE.get(base_kind(planned.deadline.kind))
-    link = flow_run_link(settings.ui_url, ctx.run_for(due.exercice_id, phase))
-    rendered = render_reminder(planned, contract_title=ctx.title, coordinator=ctx.coordinator,
-                               as_of=as_of, link=link, mail_from=settings.mail_from, dtstamp=now)
-    return OutboxEmail(
-        key=planned.key, contract_id=ctx.contract_id, deadline_id=planned.deadline.deadline_id,
-        kind=planned.kind, recipient=planned.recipient.email, subject=rendered.subject,
-        body_text=rendered.text, body_html=rendered.html, ics=rendered.ics,
-        message_id=new_message_id(settings.mail_from, planned.key), created_at=now)
-
-
-def enqueue(session: Session, row: OutboxEmail) -> bool:
-    """Insert ``row`` in a savepoint; False when its key is already in the outbox."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
-
-
 def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    return existing_outbox_keys(session, keys=keys)
+    """The reminders among ``keys`` already carried by a digest (before digests: by an e-mail)."""
+    return carried_reminder_keys(session, keys=keys)
+
+
+def choices_of(session: Session, due: Sequence[DueReminder]) -> dict[str, ContactChoice]:
+    prefs = preferences_of(session, emails=[d.planned.recipient.email for d in due])
+    return {email: ContactChoice(pref.mode, pref.until) for email, pref in prefs.items()}
 
 
 def queue_due_reminders(engine: Engine, as_of: date, *, settings: Settings | None = None,
                         now: datetime | None = None) -> QueueResult:
-    """Plan what is due on ``as_of`` and write each new e-mail in the outbox, once."""
+    """Plan what is due on ``as_of`` and queue one digest per person, each reminder once.
+
+    A digest's outbox key is (address, day): a re-run the same day queues nothing new; a reminder
+    that became due after that person's digest was queued goes in the next day's, if still due.
+    """
     settings = settings or get_settings()
     now = now or utcnow()
     policy = ReminderPolicy.from_settings(settings)
     with session_scope(engine) as session:
         due = due_reminders(session, as_of, policy=policy)
         known = existing_keys(session, [d.planned.key for d in due])
+        choices = choices_of(session, due)
     result = QueueResult(planned=len(due))
+    fresh: list[DueReminder] = []
     for item in due:
         if item.planned.key in known:
             result.duplicates += 1
-            continue
-        row = outbox_row(item, as_of=as_of, settings=settings, now=now)
+        elif not allowed(item.planned, choices.get(item.planned.recipient.email.lower()), as_of):
+            result.held += 1
+        else:
+            fresh.append(item)
+    for address, items in group_digests(fresh, lambda d: d.planned):
         try:
             with session_scope(engine) as session:
-                session.add(row)
-        except IntegrityError:  # a concurrent sweep queued it first
-            result.duplicates += 1
+                row = write_digest(session, address, items, as_of=as_of, settings=settings, now=now)
+        except IntegrityError:  # a concurrent sweep queued this person's digest (or a reminder) first
+            result.duplicates += len(items)
             continue
         result.queued += 1
+        result.reminders += len(items)
         result.keys.append(row.key)
     return result

@@ -202,12 +202,18 @@ class Names:
 
 def message_for(row: OutboxEmail, names: Names, settings: Settings, now: datetime,
                 ) -> EmailMessage:
-    """The message of an outbox row: names and Reply-To looked up from the contract."""
-    reply_to = names.coordinators.get(row.contract_id) if row.contract_id else None
+    """The message of an outbox row: Reply-To as fixed when it was queued (else the contract's
+    coordinator), the recipient's name looked up from the contract."""
+    if row.reply_to:
+        reply_to = [Recipient(name, address, "coordinator") for name, address in row.reply_to]
+    else:
+        coordinator = names.coordinators.get(row.contract_id) if row.contract_id else None
+        reply_to = [coordinator] if coordinator else []
     return build_message(mail_from=settings.mail_from,
                          to=Recipient(names.display_name(row), row.recipient, ""),
                          reply_to=reply_to, subject=row.subject, text=row.body_text,
-                         html=row.body_html, ics=row.ics, message_id=row.message_id, sent_at=now)
+                         html=row.body_html, ics=row.ics, ics_cancel=row.ics_cancel,
+                         unsubscribe_url=row.unsubscribe_url, message_id=row.message_id, sent_at=now)
 
 
 async def _send_batch(engine: Engine, ids: list[int], now: datetime, settings: Settings,

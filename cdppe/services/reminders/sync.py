@@ -49,6 +49,10 @@ def snapshot_for(session: Session, exercice: Exercice, contract: Contract | None
 
 
 def _apply(row: Deadline, spec: DeadlineSpec, status: DeadlineStatus) -> bool:
+    """Bring ``row`` to ``spec``; a stored row whose date or status changes gets its calendar
+    event's SEQUENCE raised, so calendars replace the event they hold."""
+    if row.id is not None and (row.due_date != spec.due_date or row.status != status):
+        row.ics_sequence += 1
     values = {"kind": spec.kind, "label": spec.label, "due_date": spec.due_date,
               "legal_date": spec.when.legal, "rule": spec.rule_text,
               "computed_from": spec.computed_from, "source": spec.source,
@@ -112,6 +116,7 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResul
         else:
             row.status = DeadlineStatus.CANCELLED
             result.cancelled += 1
+        row.ics_sequence += 1  # calendars cancel the event
         row.updated_at = utcnow()
         session.add(row)
     session.flush()

@@ -34,11 +34,29 @@ def test_preview_send_outbox(cli_db: str, engine: Engine, smtp_server: SmtpServe
 
     sent = runner.invoke(app, ["reminders", "send", "--as-of", "2024-10-17"])
     assert sent.exit_code == 0, sent.output
-    assert "envoyée(s)" in sent.stdout
+    assert "envoyé(s)" in sent.stdout
     assert len(smtp_server.sink.received) > 0
 
     again = runner.invoke(app, ["reminders", "preview", "71-2024", "--as-of", "2024-10-17"])
-    assert "déjà en file" in again.stdout and "à envoyer" not in again.stdout
+    assert "déjà envoyée" in again.stdout and "à envoyer" not in again.stdout
+
+    # A person's choice, as an operator records it: named refusals, then held reminders.
+    refused = runner.invoke(app, ["reminders", "contact", "prefet@saone-et-loire.example.gouv.fr",
+                                  "--mode", "pause"])
+    assert refused.exit_code == 2 and "--mode : 'pause' inconnu" in refused.output
+    past = runner.invoke(app, ["reminders", "contact", "prefet@saone-et-loire.example.gouv.fr",
+                               "--mode", "suspendu", "--until", "2020-01-01"])
+    assert past.exit_code == 2 and "--until : le 2020-01-01 est déjà passé" in past.output
+    paused = runner.invoke(app, ["reminders", "contact", "Prefet@Saone-et-Loire.example.gouv.fr",
+                                 "--mode", "suspendu", "--by", "Camille Martin"])
+    assert paused.exit_code == 0, paused.output
+    assert "prefet@saone-et-loire.example.gouv.fr : relances suspendues." in paused.stdout
+    later = runner.invoke(app, ["reminders", "preview", "71-2024", "--as-of", "2024-11-18"])
+    rows = [line for line in later.stdout.splitlines() if "prefet@saone-et-loire" in line]
+    assert rows and all("retenue (choix de la personne)" in line for line in rows)
+    feeds = runner.invoke(app, ["reminders", "feeds"])
+    assert feeds.exit_code == 0
+    assert "Échéances CDPPE — Département 71 : http://" in feeds.stdout and "/calendrier/" in feeds.stdout
 
     listing = runner.invoke(app, ["outbox", "--status", "sent"])
     assert listing.exit_code == 0, listing.output

@@ -7,7 +7,9 @@ SMTP server is stopped for nine days; some days the sweep runs twice.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,7 +27,7 @@ from cdppe.services.reminders.outbox import queue_due_reminders
 from cdppe.services.reminders.sender import drain_outbox
 from cdppe.services.reminders.sync import sync_all_deadlines
 from cdppe.store.db import session_scope
-from models import Deadline, Deliberation, Exercice, OutboxEmail, Payment, Signature
+from models import Deadline, Deliberation, Exercice, OutboxEmail, Payment, ReminderItem, Signature
 from models.enums import DeadlineStatus, FundingSource, OutboxStatus, SignatoryRole
 from tests.conftest import EXAMPLES
 from tests.factories import example_file
@@ -96,11 +98,11 @@ def record_step(engine: Engine, exercice_id: int, day: date) -> None:
                 session.add(row)
 
 
-def sent_slots(rows: list[OutboxEmail], deadline_kind: str) -> dict[str, set[str]]:
+def sent_slots(items: list[ReminderItem], deadline_kind: str) -> dict[str, set[str]]:
     """slot -> recipients, for one deadline kind."""
     out: dict[str, set[str]] = {}
-    for row in rows:
-        m = KEY_RE.match(row.key)
+    for item in items:
+        m = KEY_RE.match(item.key)
         if m and m["dl"] == f"71-2024:2024:{deadline_kind}":
             out.setdefault(m["slot"], set()).add(m["to"])
     return out
@@ -127,9 +129,11 @@ async def test_a_year_of_daily_sweeps(engine: Engine, smtp_server: SmtpServer,  
 
     with Session(engine) as session:
         rows = list(session.exec(select(OutboxEmail)).all())
+        items = list(session.exec(select(ReminderItem)).all())
         deadlines = {d.kind: d for d in session.exec(select(Deadline)).all()}
+    row_of = {r.id: r for r in rows}
 
-    # Nothing lost, nothing twice.
+    # Nothing lost, nothing twice; one message per person and day.
     assert rows and all(r.status is OutboxStatus.SENT for r in rows)
     received = smtp_server.sink.received
     messages = smtp_server.sink.messages()
@@ -137,12 +141,18 @@ async def test_a_year_of_daily_sweeps(engine: Engine, smtp_server: SmtpServer,  
     ids = [str(m["Message-ID"]) for m in messages]
     assert len(set(ids)) == len(ids) == len({r.message_id for r in rows})
     by_id = {r.message_id: r for r in rows}
+    per_day = Counter((r.recipient.lower(), r.created_at.astimezone(PARIS).date()) for r in rows)
+    assert max(per_day.values()) == 1
+    assert len(items) > len(rows)  # several reminders share a message
+    assert {item.outbox_id for item in items} == set(row_of)
 
     # Right dates: queued on the slot's working day (or on the first day of the
     # simulation for a slot already past), sent then, or the day the server came back.
-    for row in rows:
-        m = KEY_RE.match(row.key)
-        assert m, row.key
+    for item in items:
+        m = KEY_RE.match(item.key)
+        assert m, item.key
+        row = row_of[item.outbox_id]
+        assert row.recipient.lower() == m["to"]
         queued, sent = row.created_at.astimezone(PARIS).date(), row.sent_at
         assert sent is not None
         sent_day = sent.astimezone(PARIS).date()
@@ -150,33 +160,33 @@ async def test_a_year_of_daily_sweeps(engine: Engine, smtp_server: SmtpServer,  
         n = int(m["slot"][2:])
         expected = previous_working_day(due - timedelta(days=n) if m["slot"][0] == "J"
                                         else due + timedelta(days=n), "71")
-        assert queued == expected or (queued == START and expected < START), row.key
+        assert queued == expected or (queued == START and expected < START), item.key
         assert is_working_day(queued, "71") or queued == START
         if OUTAGE[0] <= queued <= OUTAGE[1]:
-            assert sent_day == BACK, row.key
+            assert sent_day == BACK, item.key
             assert row.attempts > 1 and row.last_error
         else:
-            assert sent_day == queued, row.key
+            assert sent_day == queued, item.key
         if m["slot"][0] == "R":
-            assert m["to"] == COORD and row.kind == "escalation"
+            assert m["to"] == COORD and item.kind == "escalation"
 
     # Signatures: each signatory who has not signed, and the party's contacts.
-    prefet = sent_slots(rows, "signature:prefet")
+    prefet = sent_slots(items, "signature:prefet")
     assert prefet == {s: PREFET for s in ("J-60", "J-30", "J-14", "J-7")}  # signed 11 Dec
-    ars = sent_slots(rows, "signature:ars")
+    ars = sent_slots(items, "signature:ars")
     assert ars == {**{s: ARS for s in ("J-60", "J-30", "J-14", "J-7", "J-1", "J-0")},
                    "R+7": {COORD}, "R+14": {COORD}}  # signed 6 Jan: no R+21
-    dept = sent_slots(rows, "signature:departement")
+    dept = sent_slots(items, "signature:departement")
     assert set(dept) == {"J-60", "J-30", "J-14"}  # signed 9 Dec, before J-7
     assert dept["J-60"] == DEPT_CONTACTS | {"president@cd71.example.fr"}
     # The deliberation (due 13 Dec, the day before the signature) stops once recorded.
-    assert set(sent_slots(rows, "deliberation")) == {"J-60", "J-30"}
-    convocation = sent_slots(rows, "convocation")
+    assert set(sent_slots(items, "deliberation")) == {"J-60", "J-30"}
+    convocation = sent_slots(items, "convocation")
     assert set(convocation) == {"J-60", "J-30", "J-14", "J-7", "J-1", "J-0"}
     assert convocation["J-0"] == DEPT_CONTACTS
     # Payments: to the paying party; BOP 304 stops when paid, FIR escalates weekly.
-    assert set(sent_slots(rows, "payment:BOP304")) == {"J-60", "J-30"}
-    fir = sent_slots(rows, "payment:FIR")
+    assert set(sent_slots(items, "payment:BOP304")) == {"J-60", "J-30"}
+    fir = sent_slots(items, "payment:FIR")
     assert fir["J-0"] == {"dd71-enfance@ars-bfc.example.fr"}
     assert sum(1 for s in fir if s.startswith("R+")) == len(
         [d for d in range(7, (END - date(2025, 3, 7)).days + 1, 7)])
@@ -190,19 +200,25 @@ async def test_a_year_of_daily_sweeps(engine: Engine, smtp_server: SmtpServer,  
     assert deadlines["report"].source == "campagne"
     assert deadlines["odpe"].due_date == date(2025, 8, 29)
 
-    # Every message: strict parse, French subject, .ics with the deadline's date.
+    # Every message: strict parse, French subject, one calendar event per deadline it is about,
+    # at the date its reminder was computed for (the event's UID stays the deadline's).
+    items_of: dict[int | None, list[ReminderItem]] = {}
+    for item in items:
+        items_of.setdefault(item.outbox_id, []).append(item)
     for msg in messages:
         row = by_id[str(msg["Message-ID"])]
         assert isinstance(msg, EmailMessage)
         assert str(msg["Subject"]) == row.subject
         assert str(msg["Subject"]).startswith("[CDPPE 71] ")
         assert msg["Reply-To"].addresses[0].addr_spec == COORD
-        m = KEY_RE.match(row.key)
-        assert m is not None
-        ics = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
+        assert msg["Auto-Submitted"] == "auto-generated" and msg["Date"] is not None
+        ics = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"
+               and p.get_param("method") == "PUBLISH"]
         assert len(ics) == 1
-        events = icalendar.Calendar.from_ical(ics[0].get_content()).walk("VEVENT")
-        assert len(events) == 1
-        event = events[0]
-        assert event.decoded("dtstart") == date.fromisoformat(m["due"])
+        events = {str(e["uid"]).split("@")[0]: e.decoded("dtstart")
+                  for e in icalendar.Calendar.from_ical(ics[0].get_content()).walk("VEVENT")}
+        for item in items_of[row.id]:
+            m = KEY_RE.match(item.key)
+            assert m is not None
+            assert events[hashlib.sha256(m["dl"].encode()).hexdigest()[:32]] == date.fromisoformat(m["due"])
     assert any("é" in str(m["Subject"]) for m in messages)

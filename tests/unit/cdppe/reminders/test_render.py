@@ -1,4 +1,5 @@
-"""The e-mails: French multipart, strict-parsable, RFC 2047 subject, .ics VEVENT, no header injection."""
+"""The e-mails: French multipart, strict-parsable, RFC 2047 subject, .ics VEVENT, no header injection;
+a digest grouped by contract, most urgent first, saying why its reader receives it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from email.parser import BytesParser
 import icalendar
 
 from cdppe.domain.reminder_policy import DeadlineInfo, PlannedReminder, Recipient
-from cdppe.present.reminder_emails import build_message, new_message_id, one_line, render_reminder
+from cdppe.present.reminder_emails import (
+    CalendarEvent,
+    DigestLine,
+    ReceiverRole,
+    build_message,
+    new_message_id,
+    one_line,
+    render_digest,
+)
 
 MAIL_FROM = "CDPPE <cdppe-noreply@cdppe.example.org>"
 COORD = Recipient("Coordination nationale", "coord@example.org", "coordinator")
@@ -21,16 +30,22 @@ DL = DeadlineInfo("71-2024:2024:signature:ars", "signature:ars",
                   "campagne", "ars", "71-2024", "71", 2024, 7, 1)
 
 
-def _message(recipient: Recipient, kind: str = "reminder") -> bytes:
+LINK = "http://ui.example/runs/flow-run/abc"
+STAMP = datetime(2024, 12, 9, 7, tzinfo=UTC)
+
+
+def _message(recipient: Recipient, kind: str = "reminder", pause_url: str | None = None) -> bytes:
     planned = PlannedReminder(DL, kind, "J-7", 7, date(2024, 12, 9), recipient)
-    rendered = render_reminder(planned, contract_title="Contrat 2024 — Saône-et-Loire",
-                               coordinator=COORD, as_of=date(2024, 12, 9),
-                               link="http://ui.example/runs/flow-run/abc", mail_from=MAIL_FROM,
-                               dtstamp=datetime(2024, 12, 9, 7, tzinfo=UTC))
-    msg = build_message(mail_from=MAIL_FROM, to=recipient, reply_to=COORD,
+    rendered = render_digest(
+        recipient_name=recipient.name,
+        lines=[DigestLine(planned, "Contrat 2024 — Saône-et-Loire", LINK, "le Directeur général de l'ARS")],
+        roles=[ReceiverRole("71-2024", "Contrat 2024 — Saône-et-Loire", "contact pour l'ARS", COORD)],
+        as_of=date(2024, 12, 9), pause_url=pause_url, feed_url="http://docs.example/calendrier/t.ics",
+        publish=[CalendarEvent(DL, 0, LINK)], cancel=[], mail_from=MAIL_FROM, dtstamp=STAMP)
+    msg = build_message(mail_from=MAIL_FROM, to=recipient, reply_to=[COORD],
                         subject=rendered.subject, text=rendered.text, html=rendered.html,
-                        ics=rendered.ics, message_id=new_message_id(MAIL_FROM),
-                        sent_at=datetime(2024, 12, 9, 7, tzinfo=UTC))
+                        ics=rendered.ics, message_id=new_message_id(MAIL_FROM), sent_at=STAMP,
+                        unsubscribe_url=pause_url)
     return msg.as_bytes()
 
 
@@ -56,6 +71,14 @@ def test_reminder_is_french_multipart_with_ics() -> None:
     html = msg.get_body(("html",)).get_content()
     assert "dans 7 jours" in text and "16 décembre 2024" in text
     assert "Ce qu'il faut faire : signer le contrat" in text
+    assert "Attendu de : le Directeur général de l'ARS" in text
+    assert ("Vous recevez ce message en tant que contact pour l'ARS du contrat "
+            "« Contrat 2024 — Saône-et-Loire » (71-2024).") in text
+    assert ("Pour toute question, écrivez à la coordination : Coordination nationale "
+            "<coord@example.org>") in text
+    assert "http://docs.example/calendrier/t.ics" in text and 'href="http://docs.example/calendrier' in html
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["List-Unsubscribe"] is None  # no pause link, no header
     assert "http://ui.example/runs/flow-run/abc" in text and 'href="http://ui.example' in html
     assert "<b>x</b>" in text and "&lt;b&gt;x&lt;/b&gt;" in html  # autoescape in HTML only
     ics_parts = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
@@ -67,11 +90,52 @@ def test_reminder_is_french_multipart_with_ics() -> None:
     assert events[0].decoded("dtend") == date(2024, 12, 17)
     assert "Signature du contrat" in str(events[0]["summary"])
     assert str(events[0]["uid"]).endswith("@cdppe.example.org")
+    assert events[0]["sequence"] == 0 and str(events[0]["status"]) == "CONFIRMED"
+
+
+def test_pause_link_gives_one_click_list_unsubscribe() -> None:
+    url = "http://docs.example/relances/tok-123"
+    msg = _parse(_message(Recipient("DG", "dg@ars.example.org", "ars"), pause_url=url))
+    assert msg["List-Unsubscribe"] == f"<{url}>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert url in msg.get_body(("plain",)).get_content()
+
+
+def _planned(label: str, due: date, kind: str = "reminder", contract: str = "71-2024") -> PlannedReminder:
+    dl = DeadlineInfo(f"{contract}:2024:{label}", "signature:ars", label, due, due, "Règle.", "contrat",
+                      "ars", contract, contract[:2], 2024, len(label), 1)
+    return PlannedReminder(dl, kind, "J-7", (due - date(2024, 12, 9)).days, date(2024, 12, 9),
+                           Recipient("C", "c@x.fr", "coordinator"))
+
+
+def test_a_digest_lists_overdue_first_grouped_by_contract_and_cancels_what_is_no_longer_awaited() -> None:
+    lines = [DigestLine(p, f"Contrat {p.deadline.contract_key}", LINK, "l'ARS") for p in (
+        _planned("Versement FIR", date(2024, 11, 29), "escalation", "23-2025"),
+        _planned("Signature ARS", date(2024, 12, 2), "escalation"),
+        _planned("Rapport", date(2024, 12, 20), contract="23-2025"),
+        _planned("ODPE", date(2024, 12, 30)))]
+    done = DL
+    rendered = render_digest(recipient_name="C", lines=lines, roles=[], as_of=date(2024, 12, 9),
+                             pause_url=None, feed_url=None, publish=[], mail_from=MAIL_FROM, dtstamp=STAMP,
+                             cancel=[CalendarEvent(done, 3, LINK)])
+    assert rendered.subject == ("[CDPPE] 4 échéances à suivre, dont 2 dépassées ; la plus urgente : "
+                                "Versement FIR (29 novembre 2024)")
+    text = rendered.text
+    order = [text.index(x) for x in ("== Contrat 23-2025", "Versement FIR", "Rapport",
+                                     "== Contrat 71-2024", "Signature ARS", "ODPE")]
+    assert order == sorted(order)
+    assert "Dépassée depuis le 29 novembre 2024 (10 jours)" in text
+    assert rendered.ics is None and rendered.ics_cancel is not None
+    cal = icalendar.Calendar.from_ical(rendered.ics_cancel)
+    assert str(cal["method"]) == "CANCEL"
+    [event] = cal.walk("VEVENT")
+    assert event["sequence"] == 3 and str(event["status"]) == "CANCELLED"
 
 
 def test_escalation_wording() -> None:
     msg = _parse(_message(COORD, kind="escalation"))
     assert str(msg["Subject"]).startswith("[CDPPE 71] Échéance dépassée depuis le 16 décembre")
+    assert "Dépassée depuis le 16 décembre 2024" in msg.get_body(("plain",)).get_content()
 
 
 def test_contact_name_cannot_inject_a_header() -> None:

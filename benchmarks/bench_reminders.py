@@ -114,7 +114,13 @@ def bench_sending(n: int) -> None:
     from cdppe.core.settings import Settings
     from cdppe.domain.reminder_policy import PlannedReminder
     from cdppe.ops.mail_sink import start_sink
-    from cdppe.present.reminder_emails import new_message_id, render_reminder
+    from cdppe.present.reminder_emails import (
+        CalendarEvent,
+        DigestLine,
+        ReceiverRole,
+        new_message_id,
+        render_digest,
+    )
     from cdppe.services.contract_io import read_contract_file
     from cdppe.services.importer import import_contract
     from cdppe.services.reminders.sender import drain_outbox
@@ -140,9 +146,14 @@ def bench_sending(n: int) -> None:
         for i in range(n):
             planned = PlannedReminder(info, "reminder", "J-7", 7, date(2024, 12, 9),
                                       Recipient("DDETS", f"agent{i}@example.gouv.fr", "prefet"))
-            r = render_reminder(planned, contract_title=contract.title, coordinator=COORD,
-                                as_of=date(2024, 12, 9), link="http://127.0.0.1:4200/runs",
-                                mail_from=settings.mail_from, dtstamp=now)
+            link = "http://127.0.0.1:4200/runs"
+            r = render_digest(recipient_name=planned.recipient.name,
+                              lines=[DigestLine(planned, contract.title, link, "le Préfet")],
+                              roles=[ReceiverRole("71-2024", contract.title, "contact pour la préfecture",
+                                                  COORD)],
+                              as_of=date(2024, 12, 9), pause_url=None, feed_url=None,
+                              publish=[CalendarEvent(info, 0, link)], cancel=[],
+                              mail_from=settings.mail_from, dtstamp=now)
             session.add(OutboxEmail(key=f"bench-{i}", contract_id=contract.id,
                                     recipient=planned.recipient.email, subject=r.subject,
                                     body_text=r.text, body_html=r.html, ics=r.ics,

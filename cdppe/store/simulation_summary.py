@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, col
 
-from models import Amendment, Deadline, Exercice, GeneratedDocument, OutboxEmail, PhaseState
-from models.enums import PHASE_ORDER, AmendmentStatus, DeadlineStatus, OutboxStatus, PhaseStatus
+from models import Amendment, Deadline, Exercice, GeneratedDocument, OutboxEmail, PhaseState, ReminderItem
+from models.enums import PHASE_ORDER, AmendmentStatus, DeadlineStatus, OutboxStatus, PhaseStatus, ReminderKind
 
 
 @dataclass
@@ -65,9 +65,9 @@ def summarize(engine: Engine, year: int, last_day: date, mail_dir: Path, flow_ru
         sent = _count(session, select(func.count()).select_from(OutboxEmail).where(
             col(OutboxEmail.status) == OutboxStatus.SENT))
         by_kind: dict[str, int] = {str(k): int(n) for k, n in session.execute(select(
-            col(OutboxEmail.kind), func.count()).group_by(col(OutboxEmail.kind))).all()}
-        overdue = _count(session, select(func.count(func.distinct(col(OutboxEmail.deadline_id)))).where(
-            col(OutboxEmail.kind) == "escalation"))
+            col(ReminderItem.kind), func.count()).group_by(col(ReminderItem.kind))).all()}
+        overdue = _count(session, select(func.count(func.distinct(col(ReminderItem.deadline_id)))).where(
+            col(ReminderItem.kind) == ReminderKind.ESCALATION))
         open_overdue = _count(session, select(func.count()).select_from(Deadline).where(
             col(Deadline.status) == DeadlineStatus.OPEN, col(Deadline.due_date) < last_day,
             col(Deadline.exercice_id).in_(simulated)))

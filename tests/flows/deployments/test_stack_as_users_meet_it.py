@@ -12,6 +12,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -129,6 +131,14 @@ def test_the_stack_runs_by_itself_and_the_cli_finds_it(stack: Stack) -> None:
     bodies = "\n".join(m.read_text(errors="replace") for m in mails)
     assert f"http://127.0.0.1:{stack.port}/runs/flow-run/" in bodies  # links use the port served
     assert "127.0.0.1:4200" not in bodies
+    # Each message links the calendar feed its reader subscribes to: served by the stack's documents.
+    messages = [BytesParser(policy=policy.default).parsebytes(m.read_bytes()) for m in mails]
+    texts = [msg.get_body(("plain",)).get_content() for msg in messages]  # type: ignore[attr-defined]
+    feed = next(word for text in texts for word in text.split() if "/calendrier/" in word)
+    assert feed.startswith(f"http://127.0.0.1:{stack.port + 1}/calendrier/")
+    served = httpx.get(feed, timeout=30)
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in served.text and "SEQUENCE:0" in served.text
 
     # 3. `cdppe record`, with no Prefect variable, finds the stack and the run moves on.
     recorded = stack.cdppe("record", "diagnostic", "71-2024", "--agreed-on", "2024-10-15",

@@ -3,11 +3,12 @@ each person received, their choice of reminders and the calendar feeds."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import (
@@ -20,6 +21,25 @@ from models import (
     ReminderItem,
 )
 from models.enums import FeedScope
+
+RowT = TypeVar("RowT", ContactPreference, CalendarFeed)
+
+
+def found_or_inserted(session: Session, find: Callable[[], RowT | None], new: Callable[[], RowT]) -> RowT:
+    """The row ``find`` gives, else ``new()`` inserted in a savepoint; when a concurrent transaction
+    inserted it first (its UNIQUE constraint), that one."""
+    found = find()
+    if found is not None:
+        return found
+    row = new()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        winner = find()
+        assert winner is not None
+        return winner
+    return row
 
 
 def carried_reminder_keys(session: Session, *, keys: Sequence[str]) -> set[str]:

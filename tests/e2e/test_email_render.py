@@ -5,13 +5,11 @@ each rendering is kept as a PNG (``CDPPE_UI_SHOTS``, default: pytest's temporary
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright import sync_api as playwright_api
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -24,19 +22,7 @@ from cdppe.store.db import session_scope
 from models import OutboxEmail
 from tests.factories import example_file
 
-CHROMIUM = "/usr/bin/chromium"
 DAY = date(2024, 12, 23)  # the Saône-et-Loire signatures are a week late: reminders and escalations
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield launched
-        launched.close()
 
 
 def queued_digests(engine: Engine, tmp_path: Path) -> list[OutboxEmail]:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cdppe.core.settings import Settings
@@ -16,7 +15,13 @@ from cdppe.domain.reminder_policy import DeadlineInfo
 from cdppe.present.reminder_emails import CalendarEvent, calendar_ics, mail_domain
 from cdppe.services.reminders.planning import flow_run_link
 from cdppe.services.reminders.preferences import new_token
-from cdppe.store.notifications import feed_by_token, feed_deadline_rows, feed_of, feed_subjects
+from cdppe.store.notifications import (
+    feed_by_token,
+    feed_deadline_rows,
+    feed_of,
+    feed_subjects,
+    found_or_inserted,
+)
 from models import CalendarFeed
 from models.enums import DeadlineStatus, FeedScope
 
@@ -24,18 +29,8 @@ from models.enums import DeadlineStatus, FeedScope
 def ensure_feed(session: Session, scope: FeedScope, value: str) -> CalendarFeed:
     """The feed of a Département (its code) or of a coordinator (an address), created when missing."""
     value = value.strip().lower() if scope is FeedScope.COORDINATOR else value.strip()
-    found = feed_of(session, scope=scope, value=value)
-    if found is not None:
-        return found
-    row = CalendarFeed(scope=scope, scope_value=value, token=new_token())
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # created meanwhile
-        winner = feed_of(session, scope=scope, value=value)
-        assert winner is not None
-        return winner
-    return row
+    return found_or_inserted(session, lambda: feed_of(session, scope=scope, value=value),
+                             lambda: CalendarFeed(scope=scope, scope_value=value, token=new_token()))
 
 
 def feed_url(settings: Settings, feed: CalendarFeed) -> str:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cdppe.core.dates import utcnow
 from cdppe.core.settings import Settings
 from cdppe.store.audit import current_actor, record_event
-from cdppe.store.notifications import preference_by_email
+from cdppe.store.notifications import found_or_inserted, preference_by_email
 from models import ContactPreference
 from models.enums import ContactMode
 
@@ -30,18 +29,8 @@ def new_token() -> str:
 def ensure_preference(session: Session, email: str) -> ContactPreference:
     """The person's row (created with the normal choice and a fresh token when missing)."""
     address = email.strip().lower()
-    found = preference_by_email(session, email=address)
-    if found is not None:
-        return found
-    row = ContactPreference(email=address, token=new_token())
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # created meanwhile by a concurrent sweep
-        winner = preference_by_email(session, email=address)
-        assert winner is not None
-        return winner
-    return row
+    return found_or_inserted(session, lambda: preference_by_email(session, email=address),
+                             lambda: ContactPreference(email=address, token=new_token()))
 
 
 def pause_url(settings: Settings, preference: ContactPreference) -> str:

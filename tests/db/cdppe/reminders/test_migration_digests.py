@@ -29,9 +29,10 @@ def test_reminders_sent_before_digests_are_items_of_their_own_email(fresh_db: st
                           ("71-2024:2024:report@2025-12-10|R+7|c@x.fr", "escalation"),
                           ("alert|1|a@x.fr|2025-01-02", "alert")):
             conn.execute(text(
-                "INSERT INTO outbox_email (key, kind, recipient, subject, body_text, body_html, message_id, "
-                "status, attempts, created_at) VALUES (:key, :kind, 'a@x.fr', 's', 't', 'h', '<m>', 'SENT', 1, "
-                ":at)"), {"key": key, "kind": kind, "at": datetime(2025, 1, 2, tzinfo=UTC)})
+                "INSERT INTO outbox_email (key, kind, recipient, subject, body_text, body_html, "
+                "message_id, status, attempts, created_at) "
+                "VALUES (:key, :kind, 'a@x.fr', 's', 't', 'h', '<m>', 'SENT', 1, :at)"),
+                {"key": key, "kind": kind, "at": datetime(2025, 1, 2, tzinfo=UTC)})
     upgrade(engine)
     with engine.connect() as conn:
         items = conn.execute(text("SELECT key, kind FROM reminder_item ORDER BY key")).all()

@@ -84,6 +84,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _STAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:?\d\d|Z)?")
 _MSGID = re.compile(r"<[^<>@\s]+@[^<>\s]+>")
 _DTSTAMP = re.compile(r"DTSTAMP:\S+")
+_TOKEN_URL = re.compile(r"/(relances|calendrier)/[A-Za-z0-9_-]+")  # a random token, never the same twice
 
 
 def _normal(value: Any, root: str | None = None) -> str:
@@ -92,7 +93,7 @@ def _normal(value: Any, root: str | None = None) -> str:
     if root:
         text = text.replace(root, "<out>")
     for pattern, token in ((_UUID, "<uuid>"), (_STAMP, "<instant>"), (_MSGID, "<message-id>"),
-                           (_DTSTAMP, "DTSTAMP:<instant>")):
+                           (_DTSTAMP, "DTSTAMP:<instant>"), (_TOKEN_URL, r"/\1/<token>")):
         text = pattern.sub(token, text)
     return text
 
@@ -107,14 +108,16 @@ def database_fingerprint(engine: Engine, root: Path | None = None) -> dict[str, 
     """sha256 per table of its rows, without what the wall clock or Prefect's ids decide.
 
     ``root`` (the output folder) is written ``<out>`` in paths. Left out: timestamp columns
-    (``*_at``: when the machine did it) and flow run ids;
-    normalised inside text: UUIDs (flow runs in links and audit actors), ISO instants,
-    Message-IDs and iCalendar DTSTAMPs. Business dates (``as_of``) are all kept.
+    (``*_at``: when the machine did it), flow run ids and the random tokens of the pause pages and
+    calendar feeds; normalised inside text: UUIDs (flow runs in links and audit actors), ISO
+    instants, Message-IDs, iCalendar DTSTAMPs and those tokens in links. Business dates
+    (``as_of``) are all kept.
     """
     out = {}
     with engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
-            columns = [c for c in table.columns if not _is_instant(c) and c.name != "flow_run_id"]
+            columns = [c for c in table.columns
+                       if not _is_instant(c) and c.name not in ("flow_run_id", "token")]
             digest = hashlib.sha256()
             order = list(table.primary_key.columns) or columns
             for row in conn.execute(select(*columns).order_by(*order)):

@@ -151,6 +151,22 @@ class Deadline(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class DeadlineSync(SQLModel, table=True):
+    """When an exercice's deadlines were last computed, and what makes them due again: a fact of its
+    contract written since (``stale``), other rules (``rules_stamp``), or a day that changes a
+    deadline's status by itself (``next_check``). The daily sweep recomputes only those."""
+
+    __tablename__ = "deadline_sync"
+    __table_args__ = (UniqueConstraint("exercice_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exercice_id: int = Field(foreign_key="exercice.id")
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    stale: bool = False
+    rules_stamp: str = Field(max_length=64)
+    next_check: date | None = None
+    synced_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Amendment(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("exercice_id", "number"), UniqueConstraint("request_key"))
     id: int | None = Field(default=None, primary_key=True)

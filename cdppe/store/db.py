@@ -19,6 +19,7 @@ from cdppe.core.paths import MIGRATIONS_DIR
 from cdppe.core.settings import get_settings
 
 models.load_all()  # every table on SQLModel.metadata before any engine is used
+import cdppe.store.deadline_sync  # noqa: E402,F401  (its flush listener marks stale deadlines)
 
 MIGRATIONS = MIGRATIONS_DIR
 

@@ -7,28 +7,80 @@ recorded, **cancelled** otherwise (a date moved, the contract was
 terminated...). Informational deadlines (credits, avenant window,
 termination) are done once their date has passed. Rows are never deleted, so
 the reminders already sent keep their deadline.
+
+The daily sweep is incremental: it recomputes only the exercices whose contract had a fact
+written since their last sync (marked by the store's flush listener), those last synced under
+other rules (the deadline and calendar code, the campaign files, the holidays), and those whose
+next check (the day after an informational deadline) has come. The result equals a full
+recompute (``full=True``); a test compares both over a simulated year.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
+from importlib import metadata, resources
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cdppe.core.dates import utcnow
+from cdppe.domain.campaigns import published_dir
 from cdppe.domain.cycle import ExerciceSnapshot, step_recorded
 from cdppe.domain.deadlines import DeadlineSpec, compute_deadlines, escalates
 from cdppe.store.contracts import exercice_snapshot
+from cdppe.store.deadline_sync import (
+    count_open_deadlines,
+    every_exercice_id,
+    exercices_due_for_sync,
+    record_synced,
+)
 from cdppe.store.reminders import deadline_by_key, exercice_deadlines, load_every_exercice
 from models import Contract, Deadline, Exercice
 from models.enums import DeadlineStatus
 
+RULE_MODULES = ("deadlines.py", "calendar_rules.py", "campaigns.py", "cycle.py", "catalogue.py")
+
+
+@lru_cache(maxsize=1)
+def _packaged_rules() -> str:
+    digest = hashlib.sha256()
+    domain = resources.files("cdppe.domain")
+    for name in RULE_MODULES:
+        digest.update((domain / name).read_bytes())
+    digest.update((resources.files("cdppe.core") / "dates.py").read_bytes())  # the dates in rule texts
+    for item in sorted((domain / "campaigns").iterdir(), key=lambda t: t.name):
+        if item.name.endswith(".yaml"):
+            digest.update(item.name.encode() + item.read_bytes())
+    digest.update(metadata.version("holidays").encode())
+    return digest.hexdigest()
+
+
+def rules_stamp() -> str:
+    """What the deadlines are computed with, besides the facts: the rules' code, the packaged and
+    published campaigns, the public holidays. A change means every exercice is recomputed once."""
+    digest = hashlib.sha256(_packaged_rules().encode())
+    published = published_dir()
+    if published.is_dir():
+        for path in sorted(published.glob("*.yaml")):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def next_check(specs: Iterable[DeadlineSpec], as_of: date) -> date | None:
+    """The first day on which time alone changes a status: the day after an informational deadline."""
+    days = [spec.due_date + timedelta(days=1) for spec in specs
+            if not escalates(spec.kind) and spec.due_date >= as_of]
+    return min(days, default=None)
+
 
 @dataclass
 class SyncResult:
+    recomputed: int = 0
     created: int = 0
     updated: int = 0
     done: int = 0
@@ -67,7 +119,8 @@ def _apply(row: Deadline, spec: DeadlineSpec, status: DeadlineStatus) -> bool:
     return changed
 
 
-def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResult:
+def sync_deadlines(session: Session, exercice_id: int, as_of: date, *, stamp: str | None = None,
+                   ) -> SyncResult:
     """Recompute and upsert the deadlines of one exercice; the caller commits.
 
     Safe to run concurrently: an insert that loses a race on the unique key
@@ -81,7 +134,7 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResul
     snap = snapshot_for(session, exercice, contract)
     specs = {spec.key(contract.key, exercice.year): spec for spec in compute_deadlines(snap)}
     rows = exercice_deadlines(session, exercice_id=exercice_id)
-    result = SyncResult()
+    result = SyncResult(recomputed=1)
     for key, spec in specs.items():
         status = DeadlineStatus.OPEN
         if not escalates(spec.kind) and spec.due_date < as_of:
@@ -120,14 +173,25 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date) -> SyncResul
         row.updated_at = utcnow()
         session.add(row)
     session.flush()
+    assert contract.id is not None
+    record_synced(session, exercice_id=exercice_id, contract_id=contract.id,
+                  rules_stamp=stamp or rules_stamp(), next_check=next_check(specs.values(), as_of),
+                  now=utcnow())
     return result
 
 
-def sync_all_deadlines(session: Session, as_of: date) -> SyncResult:
-    """``sync_deadlines`` for every exercice of every contract; the caller commits."""
+def sync_all_deadlines(session: Session, as_of: date, *, full: bool = False) -> SyncResult:
+    """``sync_deadlines`` for every exercice whose deadlines may have changed (``full``: every
+    one); the caller commits. ``open`` counts every open deadline after it."""
+    stamp = rules_stamp()
+    if full:
+        ids = list(every_exercice_id(session))
+    else:
+        ids = exercices_due_for_sync(session, rules_stamp=stamp, as_of=as_of)
     total = SyncResult()
-    exercices = load_every_exercice(session)  # and their contracts: one query each
-    for exercice in exercices:
-        assert exercice.id is not None
-        total += sync_deadlines(session, exercice.id, as_of)
+    if len(ids) > 1:
+        load_every_exercice(session)  # and their contracts: one query each
+    for exercice_id in ids:
+        total += sync_deadlines(session, exercice_id, as_of, stamp=stamp)
+    total.open = count_open_deadlines(session)
     return total

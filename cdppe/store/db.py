@@ -6,10 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -17,6 +15,9 @@ from sqlmodel import Session, create_engine
 import models
 from cdppe.core.paths import MIGRATIONS_DIR
 from cdppe.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 models.load_all()  # every table on SQLModel.metadata before any engine is used
 import cdppe.store.deadline_sync  # noqa: E402,F401  (its flush listener marks stale deadlines)
@@ -63,6 +64,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # only where migrations run (the CLI starts faster)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -103,4 +106,6 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     """Create or upgrade the schema to the latest migration (safe when run concurrently)."""
     eng = engine or get_engine()
     with migration_lock(eng):
+        from alembic import command
+
         command.upgrade(alembic_config(eng), revision)

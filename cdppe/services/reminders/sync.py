@@ -133,6 +133,12 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date, *, stamp: st
     assert contract is not None
     snap = snapshot_for(session, exercice, contract)
     specs = {spec.key(contract.key, exercice.year): spec for spec in compute_deadlines(snap)}
+    assert contract.id is not None
+    # Its sync row first, then its deadlines: the order an answer's transaction locks them in
+    # (its flush marks the contract stale, then it syncs), so the two never wait on each other.
+    record_synced(session, exercice_id=exercice_id, contract_id=contract.id,
+                  rules_stamp=stamp or rules_stamp(), next_check=next_check(specs.values(), as_of),
+                  now=utcnow())
     rows = exercice_deadlines(session, exercice_id=exercice_id)
     result = SyncResult(recomputed=1)
     for key, spec in specs.items():
@@ -173,16 +179,14 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date, *, stamp: st
         row.updated_at = utcnow()
         session.add(row)
     session.flush()
-    assert contract.id is not None
-    record_synced(session, exercice_id=exercice_id, contract_id=contract.id,
-                  rules_stamp=stamp or rules_stamp(), next_check=next_check(specs.values(), as_of),
-                  now=utcnow())
     return result
 
 
-def sync_all_deadlines(session: Session, as_of: date, *, full: bool = False) -> SyncResult:
+def sync_all_deadlines(session: Session, as_of: date, *, full: bool = False,
+                       commit_each: bool = True) -> SyncResult:
     """``sync_deadlines`` for every exercice whose deadlines may have changed (``full``: every
-    one); the caller commits. ``open`` counts every open deadline after it."""
+    one), each committed on its own (``commit_each``), so that the sweep never holds an exercice's
+    rows while an answer waits for them. ``open`` counts every open deadline after it."""
     stamp = rules_stamp()
     if full:
         ids = list(every_exercice_id(session))
@@ -193,5 +197,7 @@ def sync_all_deadlines(session: Session, as_of: date, *, full: bool = False) -> 
         load_every_exercice(session)  # and their contracts: one query each
     for exercice_id in ids:
         total += sync_deadlines(session, exercice_id, as_of, stamp=stamp)
+        if commit_each:
+            session.commit()
     total.open = count_open_deadlines(session)
     return total

@@ -30,7 +30,7 @@ YEAR, SEED, SIZE = 2025, 3, 10
 def next_sweep(day: date, *, full: bool) -> tuple[SyncResult, dict[str, tuple[Any, ...]], list[str]]:
     """What the sweep of ``day`` would leave (deadlines, reminders planned), then rolled back."""
     with Session(get_engine()) as session:
-        result = sync_all_deadlines(session, day, full=full)
+        result = sync_all_deadlines(session, day, full=full, commit_each=False)
         rows = {d.key: (d.due_date, d.status, d.rule, d.legal_date, d.source, d.ics_sequence,
                         d.recipient_role) for d in session.exec(select(Deadline)).all()}
         planned = sorted(r.planned.key for r in due_reminders(session, day))

@@ -88,10 +88,8 @@ def measure(runs: int, commands: dict[str, tuple[list[str], list[str]]],
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args()
+def run(runs: int) -> list[tuple[str, list[float], list[float]]]:
+    """(command, its seconds, its floor's seconds) of each command, ``runs`` times each."""
     with tempfile.TemporaryDirectory(prefix="cdppe-bench-cli-") as data:
         env = {**os.environ, "CDPPE_DATA_DIR": data, "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("CDPPE_DATABASE_URL", None)
@@ -103,7 +101,14 @@ def main() -> None:
                                   [py, "-c", VALIDATE_FLOOR, CONTRACT]),
             "contract show": ([CDPPE, "contract", "show", "71-2024"], [py, "-c", SHOW_FLOOR, "71-2024"]),
         }
-        rows = measure(args.runs, commands, env)
+        return measure(runs, commands, env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    rows = run(args.runs)
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {args.runs} runs each")
     print("| command | ours min | ours median | floor min | floor median | ratio | target |")
     print("|---|---|---|---|---|---|---|")

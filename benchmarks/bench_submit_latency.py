@@ -163,14 +163,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=10)
-    samples = parser.parse_args().samples
+def run(samples: int, data_dir: Path | None = None) -> tuple[list[float], dict[str, list[float]], Path]:
+    """(the cycle's Submit → next form seconds, the floors' by runner, the stack's data folder)."""
     tmp = Path(tempfile.mkdtemp(prefix="cdppe-bench-submit-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CDPPE_"))}
-    env["CDPPE_DATA_DIR"] = str(tmp / "data")
+    env["CDPPE_DATA_DIR"] = str(data_dir or tmp / "data")
     stack = start([sys.executable, "-m", "cdppe.cli", "up", "--port", str(port), "--smtp-port",
                    str(free_port()), "--documents-port", str(free_port())], env, tmp / "up.log")
     floor_server = None
@@ -193,8 +191,15 @@ def main() -> None:
         if floor_server is not None:
             stop(floor_server)
         stop(stack)
-    report(cycle, floors)
     print(f"réponses 503 de l'API réessayées (SQLite verrouillée) : {api.retries}")
+    return cycle, floors, Path(env["CDPPE_DATA_DIR"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10)
+    cycle, floors, _ = run(parser.parse_args().samples)
+    report(cycle, floors)
 
 
 def measure_floor(api: Api, flow_name: str, samples: int) -> list[float]:

@@ -166,6 +166,14 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date, *, stamp: st
             result.updated += 1
         if status is DeadlineStatus.OPEN:
             result.open += 1
+    _close_unimplied(session, rows, specs, snap, result)
+    session.flush()
+    return result
+
+
+def _close_unimplied(session: Session, rows: dict[str, Deadline], specs: dict[str, DeadlineSpec],
+                     snap: ExerciceSnapshot, result: SyncResult) -> None:
+    """An open deadline the facts no longer imply: done when its step is recorded, else cancelled."""
     for key, row in rows.items():
         if key in specs or row.status is not DeadlineStatus.OPEN:
             continue
@@ -178,8 +186,6 @@ def sync_deadlines(session: Session, exercice_id: int, as_of: date, *, stamp: st
         row.ics_sequence += 1  # calendars cancel the event
         row.updated_at = utcnow()
         session.add(row)
-    session.flush()
-    return result
 
 
 def sync_all_deadlines(session: Session, as_of: date, *, full: bool = False,

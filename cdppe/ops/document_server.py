@@ -167,7 +167,12 @@ def _choice_page(email: str, mode: str, until: str, note: str = "", status: int 
     options = "".join(
         f'<p><label><input type="radio" name="mode" value="{m.value}"{" checked" if m.value == mode else ""}>'
         f' {escape(m.label[0].upper() + m.label[1:])}</label></p>' for m in ContactMode)
-    current = escape(ContactMode(mode).label) + (f" jusqu'au {escape(until)}" if until else "")
+    from datetime import date
+
+    from cdppe.core.dates import format_date_fr
+
+    last_day = f" jusqu'au {format_date_fr(date.fromisoformat(until))}" if until else ""
+    current = escape(ContactMode(mode).label + last_day)
     body = note + CHOICE_FORM.format(email=escape(email), current=current, options=options,
                                      until=escape(until))
     return page("Vos relances CDPPE", body, status)

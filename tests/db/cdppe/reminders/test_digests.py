@@ -226,6 +226,8 @@ async def test_a_paused_contact_receives_nothing_while_the_coordinator_is_escala
     # A bad date is refused by its field, and nothing changes.
     status, page = fetch(pause, b"mode=suspendu&until=31%2F12%2F2024")
     assert status == 400 and "jusqu&#x27;au : date" in page and "Relances envoyées à" in page
+    status, page = fetch(pause, b"mode=reduit&until=2099-03-01")
+    assert status == 200 and "à 7 jours ou moins de l&#x27;échéance jusqu&#x27;au 1er mars 2099" in page
     # The mail client's one-click unsubscription (RFC 8058) suspends.
     status, page = fetch(pause, b"List-Unsubscribe=One-Click")
     assert status == 200 and "Choix enregistré" in page and "relances suspendues" in page

@@ -11,13 +11,13 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from cdppe.store.reminders import deadline_rows_query
 from models import (
     CalendarDelivery,
     CalendarFeed,
     ContactPreference,
     Contract,
     Deadline,
-    Exercice,
     ReminderItem,
 )
 from models.enums import FeedScope
@@ -99,12 +99,8 @@ def feed_of(session: Session, *, scope: FeedScope, value: str) -> CalendarFeed |
 
 
 def feed_deadline_rows(session: Session, *, scope: FeedScope, value: str) -> Sequence[Any]:
-    """(deadline, contract key, contract title, Département, year) of the contracts a feed covers."""
-    query = (sa_select(Deadline, col(Contract.key), col(Contract.title), col(Contract.departement_code),
-                       col(Exercice.year))
-             .join(Exercice, col(Exercice.id) == col(Deadline.exercice_id))
-             .join(Contract, col(Contract.id) == col(Exercice.contract_id))
-             .order_by(col(Deadline.due_date), col(Deadline.id)))
+    """Every deadline of the contracts a feed covers, as ``deadline_rows_query`` gives them."""
+    query = deadline_rows_query()
     if scope is FeedScope.DEPARTEMENT:
         query = query.where(col(Contract.departement_code) == value)
     else:

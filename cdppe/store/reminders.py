@@ -35,33 +35,30 @@ def contracts_with_ids(session: Session, *, contract_ids: Sequence[int | None]) 
     return session.exec(select(Contract).where(col(Contract.id).in_(contract_ids))).all()
 
 
-def open_deadline_rows(session: Session, *, contract_id: int | None = None) -> Sequence[Any]:
-    """Open deadlines with (exercice id, year, contract id, key, Département), earliest first.
+def deadline_rows_query() -> Any:
+    """Deadlines with (exercice id, year, contract id, key, Département), earliest first: the rows
+    :func:`cdppe.services.reminders.planning.deadline_info` reads. Columns only: loading whole
+    contracts would parse their source document once per deadline."""
+    return (sa_select(Deadline, col(Exercice.id), col(Exercice.year), col(Contract.id), col(Contract.key),
+                      col(Contract.departement_code))
+            .join(Exercice, col(Exercice.id) == col(Deadline.exercice_id))
+            .join(Contract, col(Contract.id) == col(Exercice.contract_id))
+            .order_by(col(Deadline.due_date), col(Deadline.id)))
 
-    Columns only: loading whole contracts would parse their source document once per deadline.
-    """
-    query = (sa_select(Deadline, col(Exercice.id), col(Exercice.year), col(Contract.id), col(Contract.key),
-                       col(Contract.departement_code))
-             .join(Exercice, col(Exercice.id) == col(Deadline.exercice_id))
-             .join(Contract, col(Contract.id) == col(Exercice.contract_id))
-             .where(col(Deadline.status) == DeadlineStatus.OPEN)
-             .order_by(col(Deadline.due_date), col(Deadline.id)))
+
+def open_deadline_rows(session: Session, *, contract_id: int | None = None) -> Sequence[Any]:
+    """Open deadlines (all contracts, or one), as :func:`deadline_rows_query` gives them."""
+    query = deadline_rows_query().where(col(Deadline.status) == DeadlineStatus.OPEN)
     if contract_id is not None:
         query = query.where(col(Contract.id) == contract_id)
     return session.execute(query).all()
 
 
 def deadline_rows_with_ids(session: Session, *, ids: Sequence[int]) -> Sequence[Any]:
-    """Deadlines of any status, as :func:`open_deadline_rows` gives them."""
+    """Deadlines of any status, as :func:`deadline_rows_query` gives them."""
     if not ids:
         return []
-    query = (sa_select(Deadline, col(Exercice.id), col(Exercice.year), col(Contract.id), col(Contract.key),
-                       col(Contract.departement_code))
-             .join(Exercice, col(Exercice.id) == col(Deadline.exercice_id))
-             .join(Contract, col(Contract.id) == col(Exercice.contract_id))
-             .where(col(Deadline.id).in_(sorted(set(ids))))
-             .order_by(col(Deadline.due_date), col(Deadline.id)))
-    return session.execute(query).all()
+    return session.execute(deadline_rows_query().where(col(Deadline.id).in_(sorted(set(ids))))).all()
 
 
 def outbox_key_taken(session: Session, *, key: str) -> bool:

@@ -11,9 +11,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from cdppe.core.settings import Settings
-from cdppe.domain.reminder_policy import DeadlineInfo
 from cdppe.present.reminder_emails import CalendarEvent, calendar_ics, mail_domain
-from cdppe.services.reminders.planning import flow_run_link
+from cdppe.services.reminders.planning import deadline_info, flow_run_link
 from cdppe.services.reminders.preferences import new_token
 from cdppe.store.notifications import (
     feed_by_token,
@@ -47,9 +46,9 @@ def feed_events(session: Session, feed: CalendarFeed, settings: Settings) -> lis
     """Every deadline of the feed's contracts: open ones confirmed, the others cancelled."""
     out = []
     runs_list = flow_run_link(settings.ui_url, None)
-    for row, key, _title, code, year in feed_deadline_rows(session, scope=feed.scope, value=feed.scope_value):
-        info = DeadlineInfo(row.key, row.kind, row.label, row.due_date, row.legal_date, row.rule, row.source,
-                            row.recipient_role, key, code, year, row.id)
+    for raw in feed_deadline_rows(session, scope=feed.scope, value=feed.scope_value):
+        info, _ = deadline_info(raw)
+        row = raw[0]
         out.append(CalendarEvent(info, row.ics_sequence, runs_list,
                                  cancelled=row.status is not DeadlineStatus.OPEN))
     return out

@@ -57,10 +57,11 @@ def _link(item: DueReminder, settings: Settings) -> str:
     return flow_run_link(settings.ui_url, item.context.run_for(item.exercice_id, phase))
 
 
-def _calendar(session: Session, address: str, items: Sequence[DueReminder], links: dict[int, str],
-              settings: Settings) -> tuple[list[CalendarEvent], list[CalendarEvent], list[Deadline]]:
-    """(events to publish, events to cancel, their rows) for this person's next message."""
-    delivered = deliveries_of(session, recipient=address)
+def _calendar(session: Session, delivered: dict[int, CalendarDelivery], items: Sequence[DueReminder],
+              links: dict[int, str], settings: Settings,
+              ) -> tuple[list[CalendarEvent], list[CalendarEvent], list[Deadline]]:
+    """(events to publish, events to cancel, their rows) for this person's next message, given what
+    they have ``delivered`` already."""
     ids = {i.planned.deadline.deadline_id for i in items} | set(delivered)
     rows: dict[int, tuple[DeadlineInfo, Deadline]] = {}
     for raw in deadline_rows_with_ids(session, ids=[i for i in ids if i is not None]):
@@ -81,8 +82,8 @@ def _calendar(session: Session, address: str, items: Sequence[DueReminder], link
     return [event(i) for i in publish], [event(i) for i in cancel], touched
 
 
-def _remember_events(session: Session, address: str, touched: Sequence[Deadline], now: datetime) -> None:
-    delivered = deliveries_of(session, recipient=address)
+def _remember_events(session: Session, address: str, delivered: dict[int, CalendarDelivery],
+                     touched: Sequence[Deadline], now: datetime) -> None:
     for row in touched:
         assert row.id is not None
         sent = delivered.get(row.id) or CalendarDelivery(recipient=address, deadline_id=row.id)
@@ -108,7 +109,8 @@ def write_digest(session: Session, address: str, items: Sequence[DueReminder], *
     roles = list({(r.contract_key, r.role): r for r in map(receiver_role, items)}.values())
     pausable = any(i.planned.kind == ReminderKind.REMINDER for i in items)
     pause = pause_url(settings, ensure_preference(session, address)) if pausable else None
-    publish, cancel, touched = _calendar(session, address, items, links, settings)
+    delivered = deliveries_of(session, recipient=address)
+    publish, cancel, touched = _calendar(session, delivered, items, links, settings)
     rendered = render_digest(
         recipient_name=items[0].planned.recipient.name, lines=lines, roles=roles, as_of=as_of,
         pause_url=pause, feed_url=_feed_for(session, address, items, settings), publish=publish,
@@ -130,7 +132,7 @@ def write_digest(session: Session, address: str, items: Sequence[DueReminder], *
         session.add(ReminderItem(key=p.key, outbox_id=row.id, deadline_id=p.deadline.deadline_id,
                                  contract_id=p.deadline.contract_id, kind=ReminderKind(p.kind),
                                  slot=p.slot, recipient=p.recipient.email, send_on=p.send_on))
-    _remember_events(session, address, touched, now)
+    _remember_events(session, address, delivered, touched, now)
     session.flush()
     return row
 

@@ -12,7 +12,7 @@ from cdppe.domain.document_errors import DocumentError
 from cdppe.domain.document_kinds import FORMATS, STEP_KINDS, DocumentKind
 from cdppe.present.documents.context import DocumentContext, DocumentDataError, build_context
 from cdppe.present.documents.docx import html_to_docx
-from cdppe.present.documents.pdf import docx_to_pdf, require_pdf
+from cdppe.present.documents.pdf import docx_to_pdf_many, require_pdf
 from cdppe.present.documents.render import render_document, template_version
 from cdppe.store.documents import next_version, store_document
 from models import GeneratedDocument
@@ -62,7 +62,10 @@ def step_kinds(step: Phase, ctx: DocumentContext) -> list[DocumentKind]:
 
 def render_step(ctx: DocumentContext, step: Phase,
                 formats: tuple[str, ...]) -> list[tuple[DocumentKind, str, bytes]]:
-    """Render (no I/O) every document of a step in every format: ``(kind, fmt, bytes)``."""
+    """Render every document of a step in every format: ``(kind, fmt, bytes)``.
+
+    The PDFs are converted together at the end, in one LibreOffice batch.
+    """
     out: list[tuple[DocumentKind, str, bytes]] = []
     for kind in step_kinds(step, ctx):
         html = render_document(kind, ctx)
@@ -73,7 +76,12 @@ def render_step(ctx: DocumentContext, step: Phase,
                 continue
             if docx is None:
                 docx = html_to_docx(html, f"{kind.label} — {ctx.title}")
-            out.append((kind, fmt, docx if fmt == "docx" else docx_to_pdf(docx)))
+            out.append((kind, fmt, docx))  # a PDF's DOCX, converted below
+    pending = [i for i, (_, fmt, _) in enumerate(out) if fmt == "pdf"]
+    if pending:
+        pdfs = docx_to_pdf_many([out[i][2] for i in pending], [out[i][0].label for i in pending])
+        for i, pdf in zip(pending, pdfs, strict=True):
+            out[i] = (out[i][0], "pdf", pdf)
     return out
 
 

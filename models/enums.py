@@ -219,3 +219,27 @@ class CarryOverRule(StrEnum):
                   "somme_par_fiche": "somme des crédits État non consommés de chaque fiche (une fiche "
                                      "en dépassement n'absorbe pas le reliquat d'une autre)"}
         return labels[self.value]
+
+
+class DeliberatingBody(StrEnum):
+    """Who votes a deliberation: the assembly itself, or its commission permanente by delegation."""
+
+    CONSEIL = "conseil_departemental"
+    COMMISSION_PERMANENTE = "commission_permanente"
+
+    @property
+    def label(self) -> str:
+        return {"conseil_departemental": "le conseil départemental",
+                "commission_permanente": "la commission permanente"}[self.value]
+
+    @property
+    def heading(self) -> str:
+        """The heading of the deliberation's body: ``LE CONSEIL DÉPARTEMENTAL``."""
+        return {"conseil_departemental": "Le conseil départemental",
+                "commission_permanente": "La commission permanente"}[self.value]
+
+    @property
+    def of_label(self) -> str:
+        """``du conseil départemental``, ``de la commission permanente``."""
+        return {"conseil_departemental": "du conseil départemental",
+                "commission_permanente": "de la commission permanente"}[self.value]

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.contract_file import LawReference
 from models.enums import CarryOverRule, PolicyMode, PolicyRule
 
 
@@ -41,6 +42,8 @@ class Campaign(BaseModel):
     budget_controller_threshold: Decimal | None = Field(
         default=None, ge=0, description="From this State total (BOP 304 + FIR + ONDAM), the budget "
                                         "controller signs too")
+    laws: tuple[LawReference, ...] = Field(
+        default=(), description="The laws of finances (LFI, LFSS) of the year, cited by the contracts")
     policy: dict[PolicyRule, PolicyMode] = Field(
         default_factory=dict, description="What each policy rule's finding does; unset: it is reported")
 

@@ -16,6 +16,7 @@ class DocumentKind(StrEnum):
     PLAN_ACTION = "plan_action"
     CONVOCATION = "convocation"
     PROJET_DELIBERATION = "projet_deliberation"
+    DELIBERATION = "deliberation"
     CONTRAT = "contrat"
     CONTROLE_REGLES = "controle_regles"
     AVIS_VERSEMENT_BOP304 = "avis_versement_bop304"
@@ -53,6 +54,7 @@ KIND_TITLES: dict[DocumentKind, str] = {
     DocumentKind.PLAN_ACTION: "Plan d'action",
     DocumentKind.CONVOCATION: "Convocation du conseil départemental",
     DocumentKind.PROJET_DELIBERATION: "Projet de délibération",
+    DocumentKind.DELIBERATION: "Délibération",
     DocumentKind.CONTRAT: "Contrat départemental de prévention et de protection de l'enfance",
     DocumentKind.CONTROLE_REGLES: "Contrôle des règles avant signature",
     DocumentKind.AVIS_VERSEMENT_BOP304: "Avis de versement des crédits du BOP 304",
@@ -71,7 +73,7 @@ KIND_TEMPLATES: dict[DocumentKind, str] = {
 
 STEP_KINDS: dict[Phase, tuple[DocumentKind, ...]] = {
     Phase.DIAGNOSIS: (DocumentKind.FICHES_ACTION, DocumentKind.PLAN_ACTION),
-    Phase.DELIBERATION: (DocumentKind.CONVOCATION, DocumentKind.PROJET_DELIBERATION),
+    Phase.DELIBERATION: (DocumentKind.CONVOCATION, DocumentKind.PROJET_DELIBERATION, DocumentKind.DELIBERATION),
     Phase.SIGNATURE: (DocumentKind.CONTRAT, DocumentKind.CONTROLE_REGLES),
     Phase.CREDIT_PAYMENT: (DocumentKind.AVIS_VERSEMENT_BOP304, DocumentKind.AVIS_VERSEMENT_FIR),
     Phase.ODPE_REVIEW: (DocumentKind.SAISINE_ODPE, DocumentKind.AVIS_ODPE),

@@ -25,9 +25,11 @@ from sqlmodel import Session
 from cdppe.core.dates import today_paris
 from cdppe.core.money import ZERO
 from cdppe.domain.calendar_rules import convocation_deadline, credits_usable_until
+from cdppe.domain.campaigns import load_campaign
 from cdppe.domain.catalogue import UnknownGenerationError, load_catalogue
 from cdppe.domain.deadlines import governing_report_due
 from cdppe.domain.document_kinds import DocumentKind
+from cdppe.domain.legal import LegalView, contract_period, legal_view, period_label
 from cdppe.domain.plan import (
     IMPLEMENTED_STATUSES,
     STATE_SOURCES,
@@ -81,7 +83,7 @@ from models import (
     PartyMember,
     Payment,
 )
-from models.enums import AmendmentPart, FicheStatus, FundingSource, Payer, SignatoryRole
+from models.enums import AmendmentPart, DeliberatingBody, FicheStatus, FundingSource, Payer, SignatoryRole
 from models.envelope import Envelope
 
 DEFAULT_BOP304_IMPUTATION = (
@@ -216,6 +218,14 @@ class SessionInfo:
     session_date: date | None
     number: str | None
     acknowledgement_date: date | None
+    vote: str | None = None  # as recorded: « à l'unanimité »
+    published_on: date | None = None
+    body: DeliberatingBody = DeliberatingBody.CONSEIL
+
+    @property
+    def adopted(self) -> bool:
+        """The vote is recorded: the deliberation exists as adopted, not only as a projet."""
+        return bool(self.number and self.vote and self.session_date)
 
 
 @dataclass(frozen=True)
@@ -452,12 +462,12 @@ class DocumentContext:
     avenant_number: int
     today: date
     rule_check: RuleCheck
+    legal: LegalView
 
     @property
     def years_label(self) -> str:
-        if self.first_year == self.last_year:
-            return str(self.first_year)
-        return f"{self.first_year}-{self.last_year}"
+        """The contract's period as this exercice's documents state it (never a later exercice's)."""
+        return period_label(self.first_year, self.last_year)
 
     @property
     def departement_article(self) -> str:
@@ -499,7 +509,9 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
     contract, exercice = _contract_and_exercice(session, contract_id, exercice_id)
     assert contract.id is not None and exercice.id is not None
     departement = session.get(Departement, contract.departement_code)
-    exercices = contract_exercices(session, contract_id=contract_id)
+    first_year, last_year = contract_period(contract.first_year, contract.generation, exercice.year)
+    exercices = [e for e in contract_exercices(session, contract_id=contract_id) if e.year <= last_year]
+    legal = legal_view(contract.source_document.get("legal"), load_campaign(exercice.year), exercice.year)
     parties, contacts = _parties(session, contract)
     objectives = contract_objectives(session, contract_id=contract_id)
     objective_titles = _objective_titles(contract, objectives)
@@ -523,7 +535,7 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         contract_id=contract.id, contract_key=contract.key, title=contract.title,
         generation=contract.generation, departement_code=contract.departement_code,
         departement_name=departement.name if departement else contract.departement_code,
-        first_year=contract.first_year, last_year=contract.last_year,
+        first_year=first_year, last_year=last_year,
         coordinator=Person(contract.coordinator_name, None, "", contract.coordinator_email),
         parties=parties, contacts=contacts, payment_terms=_payment_terms(contract),
         exercice=ex_view, exercices=[_exercice_view(e, lines_by_exercice[e.id or 0]) for e in exercices],
@@ -531,7 +543,8 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         objectives_chosen=sum(1 for o in objectives if not o.mandatory),
         fiches=fiches, plan=next(p for p in plans if p.year == exercice.year), plans=plans,
         dashboard=dashboard, dashboard_all_years=dashboard_all,
-        session=_session_info(session, contract, exercice, avenant_number, milestones),
+        session=_session_info(session, contract, exercice, avenant_number, milestones,
+                              legal.body(avenant_number)),
         signatures=_signature_dates(session, exercice, avenant_number, milestones),
         payments=payments, odpe=find_odpe_review(session, exercice_id=exercice.id),
         odpe_presented_on=_odpe_presented_on(session, exercice),
@@ -540,7 +553,7 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         amendment=None if amendment is None else _amendment_view(session, amendment, ex_view, fiches,
                                                                  avenant_number),
         avenant_number=avenant_number, today=today or today_paris(),
-        rule_check=_rule_check(session, exercice, avenant_number))
+        rule_check=_rule_check(session, exercice, avenant_number), legal=legal)
 
 
 def _contract_and_exercice(session: Session, contract_id: int, exercice_id: int) -> tuple[Contract, Exercice]:
@@ -633,7 +646,7 @@ def _fiche_views(session: Session, exercice: Exercice, fiche_rows: Sequence[Fich
 
 
 def _session_info(session: Session, contract: Contract, exercice: Exercice, avenant_number: int,
-                  milestones: dict[str, Any]) -> SessionInfo:
+                  milestones: dict[str, Any], body: DeliberatingBody) -> SessionInfo:
     """The council session: as recorded, else (for the contract) as the contract file planned it;
     a convocation date nobody gave is computed from the session's date."""
     delib = find_deliberation(session, exercice_id=exercice.id, avenant=avenant_number)
@@ -649,7 +662,9 @@ def _session_info(session: Session, contract: Contract, exercice: Exercice, aven
         convocation_date=convocation, convocation_is_computed=computed, session_date=session_date,
         number=(delib.number if delib else None) or planned.get("deliberation_number"),
         acknowledgement_date=(delib.acknowledgement_date if delib else None) or _iso(
-            planned.get("acknowledgement_date")))
+            planned.get("acknowledgement_date")),
+        vote=(delib.vote if delib else None) or planned.get("vote"),
+        published_on=_iso(planned.get("publication_date")), body=body)
 
 
 def _signature_dates(session: Session, exercice: Exercice, avenant_number: int,
@@ -719,10 +734,13 @@ def template_context(ctx: DocumentContext, kind: DocumentKind,
                      template_version: str = "") -> dict[str, Any]:
     """The mapping one template receives: the whole context plus what is specific to ``kind``."""
     envelope = kind.envelope
+    title = kind.label
+    if kind is DocumentKind.CONVOCATION:
+        title = f"Convocation {ctx.session.body.of_label}"
     return {
         "c": ctx,
         "kind": kind.value,
-        "doc_title": kind.label,
+        "doc_title": title,
         "envelope": envelope,
         "payment": ctx.payments.get(envelope.value) if envelope else None,
         "template_version": template_version,

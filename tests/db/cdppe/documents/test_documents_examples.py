@@ -59,7 +59,7 @@ def test_saone_et_loire_deliberation_and_contract(session: Session, import_cf: I
         assert "22 novembre 2024" in delib and "22 novembre 2024" in contract
         assert "Vu le code général des collectivités territoriales" in delib
         assert "Considérant" in delib and "Décide" in delib
-        assert "d'autoriser le Président du conseil départemental à le signer" in delib
+        assert "d'autoriser M. le Président à le signer" in delib
         assert "Les crédits sont inscrits au budget 2024" in delib
         assert "Les recettes (1 214 123 €) seront imputées" in delib
         positions = [contract.find(part) for part in CONTRACT_STRUCTURE]

@@ -111,7 +111,7 @@ def test_diagnosis_and_deliberation(session: Session, import_cf: Importer, tmp_p
     assert "Considérant" in delib and "Décide" in delib
     assert "6 500 €, dont 6 000 € alloués au Département" in delib
     assert "d'autoriser le Président du conseil départemental à le signer" in delib
-    assert "Les recettes (6 000 €) seront imputées" in delib
+    assert "Les recettes (6 000 €) seront inscrites au budget du Département" in delib  # no imputation given
 
 
 def test_avenant_with_its_replaced_annexes(session: Session, import_cf: Importer,

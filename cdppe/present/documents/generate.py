@@ -41,6 +41,7 @@ def step_kinds(step: Phase, ctx: DocumentContext) -> list[DocumentKind]:
 
     - credit payment: one notice per envelope paid to the Département (BOP 304,
       FIR) with a non-zero amount; ONDAM goes to the ESMS, so it has none;
+    - deliberation: the deliberation as adopted only once its number and vote are recorded;
     - ODPE review: the record of the opinion only once the opinion is recorded;
     - signature of an avenant (``avenant_number`` > 0): the avenant itself and its rule check.
     """
@@ -55,6 +56,8 @@ def step_kinds(step: Phase, ctx: DocumentContext) -> list[DocumentKind]:
                 and envelope.value not in ctx.payments:
             continue
         if kind is DocumentKind.AVIS_ODPE and ctx.odpe is None:
+            continue
+        if kind is DocumentKind.DELIBERATION and not ctx.session.adopted:
             continue
         kinds.append(kind)
     return kinds

@@ -27,8 +27,12 @@ up: $(STAMP)
 
 ## Install and run the whole test suite (SQLite and PostgreSQL), then lint and type-check.
 ## tests/e2e drive the Prefect UI with Debian's Chromium: installed first when missing (idempotent).
+## PDF tests need LibreOffice (python3-uno: its warm converter; pdftotext reads the PDFs): likewise.
 test: $(STAMP)
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	test -x /usr/bin/soffice && test -x /usr/bin/pdftotext && /usr/bin/python3 -c "import uno" 2>/dev/null \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		libreoffice-writer-nogui python3-uno poppler-utils fonts-dejavu-core fonts-liberation2)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -58,7 +58,7 @@ def generate(
 ) -> None:
     """Produit les documents d'une étape (ou de toutes) et les enregistre, en nouvelle version."""
     from cdppe.present.documents import DocumentError, generate_step_documents, parse_formats
-    from cdppe.present.documents.pdf import require_pdf
+    from cdppe.present.documents.pdf import pdf_converter, require_pdf
     from cdppe.store.contracts import ContractNotFoundError, find_contract, find_exercice
     from cdppe.store.db import session_scope
 
@@ -71,7 +71,7 @@ def generate(
         raise _fail(str(exc)) from exc
     rows = []
     try:
-        with session_scope() as session:
+        with session_scope() as session, pdf_converter():  # one LibreOffice for every step's PDF
             found = find_contract(session, contract)
             exercice = find_exercice(session, found, year)
             assert found.id is not None and exercice.id is not None

@@ -283,7 +283,7 @@ def generate_consolidated_document(session: Session, contract_id: int,
             data = html.encode("utf-8")
         else:
             docx = docx or html_to_docx(html, f"{KIND.label} — {contract.title}")
-            data = docx if fmt == "docx" else docx_to_pdf(docx)
+            data = docx if fmt == "docx" else docx_to_pdf(docx, KIND.label)
         records.append(store_document(
             session, root=root, contract_id=contract_id, contract_key=contract.key,
             exercice_id=latest.id, year=latest.year, avenant_number=0, step=Phase.AMENDMENT,

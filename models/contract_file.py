@@ -187,6 +187,8 @@ class LegalIn(_In):
     civilites: dict[SignatoryRole, Literal["Monsieur", "Madame"]] = Field(default_factory=dict)
     laws: list[LawReference] = Field(
         default_factory=list, description="Lois de finances citées (défaut : celles de la campagne)")
+    first_contract_year: Year | None = Field(
+        default=None, description="Année de première contractualisation du Département (ex. 2020)")
 
 
 class DepartementIn(_In):

@@ -55,8 +55,11 @@ def generate(
     year: Annotated[int | None, typer.Option("--year", help="Exercice (défaut : le premier)")] = None,
     avenant: Annotated[int, typer.Option("--avenant", min=0, help="Numéro d'avenant (0 : contrat)")]
     = 0,
+    new_version: Annotated[bool, typer.Option("--nouvelle-version", help="Émet une nouvelle version de "
+                                              "chaque document à partir des données du jour ; "
+                                              "les versions antérieures restent")] = False,
 ) -> None:
-    """Produit les documents d'une étape (ou de toutes) et les enregistre, en nouvelle version."""
+    """Émet les documents d'une étape (ou de toutes) : un document déjà émis est conservé tel quel."""
     from cdppe.present.documents import DocumentError, generate_step_documents, parse_formats
     from cdppe.present.documents.pdf import pdf_converter, require_pdf
     from cdppe.store.contracts import ContractNotFoundError, find_contract, find_exercice
@@ -77,7 +80,8 @@ def generate(
             assert found.id is not None and exercice.id is not None
             for phase in steps:
                 for doc in generate_step_documents(session, found.id, exercice.id, phase, fmts,
-                                                   avenant, out.resolve() if out else None):
+                                                   avenant, out.resolve() if out else None,
+                                                   new_version=new_version):
                     rows.append((phase.label, _kind_label(doc.kind), doc.fmt, doc.version,
                                  doc.path))
     except (ContractNotFoundError, DocumentError) as exc:

@@ -80,6 +80,7 @@ class LegalView:
     civilites: dict[str, str] = field(default_factory=dict)
     laws: tuple[Law, ...] = ()
     instruction_date: date | None = None
+    first_contract_year: int | None = None
 
     def body(self, avenant_number: int = 0) -> DeliberatingBody:
         """The body that votes the contract (``avenant_number`` 0) or that avenant."""
@@ -137,7 +138,8 @@ def legal_view(section: dict[str, Any] | None, campaign: Campaign | None, year: 
         commissions=tuple(legal.commissions), visas=tuple(legal.visas), preamble=tuple(legal.preamble),
         credits=_budget(legal.credits), receipts=_budget(legal.receipts),
         civilites={role.value: civ for role, civ in legal.civilites.items()}, laws=laws,
-        instruction_date=campaign.instruction_date if campaign else None)
+        instruction_date=campaign.instruction_date if campaign else None,
+        first_contract_year=legal.first_contract_year)
 
 
 _PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[-–]\s*(\d{4}))?\s*$")
@@ -157,3 +159,31 @@ def contract_period(first_year: int, generation: str, year: int) -> tuple[int, i
 
 def period_label(first_year: int, last_year: int) -> str:
     return str(first_year) if first_year == last_year else f"{first_year}-{last_year}"
+
+
+_UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+          "douze", "treize", "quatorze", "quinze", "seize")
+_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
+
+
+def number_in_words(n: int) -> str:
+    """``6`` → ``six``, ``15`` → ``quinze``, ``21`` → ``vingt et un``, ``80`` → ``quatre-vingts``;
+    as the contracts write their counts of objectives (0 to 99; figures beyond)."""
+    if n < 0 or n > 99:
+        return str(n)
+    if n <= 16:
+        return _UNITS[n]
+    if n < 20:
+        return f"dix-{_UNITS[n - 10]}"
+    tens, unit = divmod(n, 10)
+    if tens in (7, 9):  # soixante-dix, quatre-vingt-dix: the teens on top of 60 / 80
+        base = "soixante" if tens == 7 else "quatre-vingt"
+        rest = n - (60 if tens == 7 else 80)
+        joiner = " et " if rest == 11 and tens == 7 else "-"
+        return f"{base}{joiner}{number_in_words(rest)}"
+    base = "quatre-vingt" if tens == 8 else _TENS[tens]
+    if unit == 0:
+        return "quatre-vingts" if tens == 8 else base
+    if unit == 1 and tens != 8:
+        return f"{base} et un"
+    return f"{base}-{_UNITS[unit]}"

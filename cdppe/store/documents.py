@@ -156,3 +156,16 @@ def step_documents(session: Session, *, exercice_id: int | None, step: Phase, av
     return session.exec(select(GeneratedDocument).where(
         GeneratedDocument.exercice_id == exercice_id, GeneratedDocument.step == step.value,
         GeneratedDocument.avenant_number == avenant).order_by(col(GeneratedDocument.id))).all()
+
+
+def issued_step_documents(session: Session, *, exercice_id: int | None, step: Phase, avenant: int = 0,
+                          ) -> dict[str, tuple[int, dict[str, GeneratedDocument]]]:
+    """Each kind's latest issued version for one step: ``{kind: (version, {format: record})}``."""
+    latest: dict[str, tuple[int, dict[str, GeneratedDocument]]] = {}
+    for doc in step_documents(session, exercice_id=exercice_id, step=step, avenant=avenant):
+        version, by_format = latest.get(doc.kind, (0, {}))
+        if doc.version > version:
+            latest[doc.kind] = (doc.version, {doc.fmt: doc})
+        elif doc.version == version:
+            by_format[doc.fmt] = doc
+    return latest

@@ -29,7 +29,7 @@ from cdppe.domain.campaigns import load_campaign
 from cdppe.domain.catalogue import UnknownGenerationError, load_catalogue
 from cdppe.domain.deadlines import governing_report_due
 from cdppe.domain.document_kinds import DocumentKind
-from cdppe.domain.legal import LegalView, contract_period, legal_view, period_label
+from cdppe.domain.legal import LegalView, contract_period, legal_view, number_in_words, period_label
 from cdppe.domain.plan import (
     IMPLEMENTED_STATUSES,
     STATE_SOURCES,
@@ -156,6 +156,7 @@ class FicheView:
     execution: ExecutionView | None
     indicators: list[DashboardRow] = field(default_factory=list)
     etat_by_source: dict[FundingSource, Decimal] = field(default_factory=dict)
+    engagement: str | None = None  # the national engagement of its first objective (catalogue)
 
     @property
     def objectives_label(self) -> str:
@@ -168,6 +169,40 @@ class FicheView:
     @property
     def status(self) -> FicheStatus:
         return self.execution.status if self.execution else FicheStatus.PLANNED
+
+
+@dataclass(frozen=True)
+class ObjectiveGroup:
+    """The fiches of one objective (or set of objectives: « 6 et 7 ») in the report."""
+
+    objectives_label: str
+    titles: list[str]
+    mandatory: bool
+    fiches: list[FicheView]
+
+
+@dataclass(frozen=True)
+class EngagementGroup:
+    engagement: str | None
+    objectives: list[ObjectiveGroup]
+
+
+def report_groups(fiches: Sequence[FicheView]) -> list[EngagementGroup]:
+    """The fiches grouped as the real reports are: by national engagement, then by objective.
+
+    Groups keep the order in which the fiches first name them; a fiche whose objective the
+    catalogue does not know goes under an engagement ``None`` (shown without a heading).
+    """
+    engagements: dict[str | None, dict[str, ObjectiveGroup]] = {}
+    for fiche in fiches:
+        objectives = engagements.setdefault(fiche.engagement, {})
+        key = fiche.objectives_label
+        group = objectives.get(key)
+        if group is None:
+            group = objectives[key] = ObjectiveGroup(key, [t for t in fiche.objective_titles if t],
+                                                     fiche.mandatory, [])
+        group.fiches.append(fiche)
+    return [EngagementGroup(name, list(groups.values())) for name, groups in engagements.items()]
 
 
 @dataclass(frozen=True)
@@ -463,6 +498,12 @@ class DocumentContext:
     today: date
     rule_check: RuleCheck
     legal: LegalView
+    engagements: dict[str, str] = field(default_factory=dict)  # objective number → national engagement
+    optional_in_catalogue: int = 0  # the optional objectives the generation's catalogue offers
+
+    @property
+    def report_groups(self) -> list[EngagementGroup]:
+        return report_groups(self.fiches)
 
     @property
     def years_label(self) -> str:
@@ -514,7 +555,7 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
     legal = legal_view(contract.source_document.get("legal"), load_campaign(exercice.year), exercice.year)
     parties, contacts = _parties(session, contract)
     objectives = contract_objectives(session, contract_id=contract_id)
-    objective_titles = _objective_titles(contract, objectives)
+    objective_titles, engagements = _objective_titles(contract, objectives)
     mandatory = {o.number: o.mandatory for o in objectives}
     amendment = _amendment(session, contract, exercice, avenant_number)
     fiche_rows = contract_fiches(session, contract_id=contract_id)
@@ -523,8 +564,8 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
     values = indicator_values(session, indicator_ids=[i.id for i in indicators])
     dashboard_all = dashboard_rows(indicators, values, [e.year for e in exercices])
     dashboard = [r for r in dashboard_all if r.year == exercice.year]
-    fiches = _fiche_views(session, exercice, fiche_rows, lines_by_exercice[exercice.id], objective_titles,
-                          mandatory, dashboard)
+    fiches = _fiche_views(session, exercice, fiche_rows, lines_by_exercice[exercice.id],
+                          (objective_titles, engagements), mandatory, dashboard)
     triples = [(f.number, f.title, list(f.objective_numbers)) for f in fiche_rows]
     plans = [plan_rows(e.year, triples, lines_by_exercice[e.id or 0], objective_titles, mandatory)
              for e in exercices]
@@ -553,7 +594,8 @@ def build_context(session: Session, contract_id: int, exercice_id: int,
         amendment=None if amendment is None else _amendment_view(session, amendment, ex_view, fiches,
                                                                  avenant_number),
         avenant_number=avenant_number, today=today or today_paris(),
-        rule_check=_rule_check(session, exercice, avenant_number), legal=legal)
+        rule_check=_rule_check(session, exercice, avenant_number), legal=legal, engagements=engagements,
+        optional_in_catalogue=_optional_in_catalogue(contract.generation))
 
 
 def _contract_and_exercice(session: Session, contract_id: int, exercice_id: int) -> tuple[Contract, Exercice]:
@@ -580,17 +622,28 @@ def _parties(session: Session, contract: Contract) -> tuple[dict[str, Person], d
     return parties, dict(contacts)
 
 
-def _objective_titles(contract: Contract, objectives: Sequence[Objective]) -> dict[str, str]:
-    """Each objective's title: the contract's own, else the national catalogue's of its generation."""
+def _optional_in_catalogue(generation: str) -> int:
+    try:
+        return sum(1 for o in load_catalogue(generation).objectives if not o.mandatory)
+    except UnknownGenerationError:
+        return 0
+
+
+def _objective_titles(contract: Contract, objectives: Sequence[Objective],
+                      ) -> tuple[dict[str, str], dict[str, str]]:
+    """Each objective's title (the contract's own, else the national catalogue's of its generation)
+    and its national engagement where the catalogue gives one."""
     try:
         catalogue = load_catalogue(contract.generation)
     except UnknownGenerationError:
         catalogue = None
-    titles = {}
+    titles, engagements = {}, {}
     for o in objectives:
         entry = catalogue.get(o.number) if catalogue else None
         titles[o.number] = o.title or (entry.title if entry else "")
-    return titles
+        if entry is not None and entry.engagement:
+            engagements[o.number] = entry.engagement
+    return titles, engagements
 
 
 def _amendment(session: Session, contract: Contract, exercice: Exercice, avenant_number: int,
@@ -619,8 +672,9 @@ def _lines_by_exercice(session: Session, fiche_rows: Sequence[FicheAction], exer
 
 
 def _fiche_views(session: Session, exercice: Exercice, fiche_rows: Sequence[FicheAction],
-                 year_lines: list[Line], objective_titles: dict[str, str], mandatory: dict[str, bool],
-                 dashboard: list[DashboardRow]) -> list[FicheView]:
+                 year_lines: list[Line], national: tuple[dict[str, str], dict[str, str]],
+                 mandatory: dict[str, bool], dashboard: list[DashboardRow]) -> list[FicheView]:
+    objective_titles, engagements = national
     executions = fiche_executions(session, exercice_id=exercice.id)
     fiches = []
     for f in fiche_rows:
@@ -640,6 +694,7 @@ def _fiche_views(session: Session, exercice: Exercice, fiche_rows: Sequence[Fich
                 exe.consumed_etat, exe.consumed_source, exe.consumed_departement, exe.highlighted_for),
             indicators=[r for r in dashboard if r.fiche == f.number],
             etat_by_source=_etat_by_source(own),
+            engagement=next((engagements[o] for o in f.objective_numbers if o in engagements), None),
         ))
     fiches.sort(key=lambda fv: fiche_sort_key(fv.number))
     return fiches
@@ -746,6 +801,7 @@ def template_context(ctx: DocumentContext, kind: DocumentKind,
         "template_version": template_version,
         "FicheStatus": FicheStatus,
         "FundingSource": FundingSource,
+        "words": number_in_words,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlmodel import Session
@@ -14,7 +15,7 @@ from cdppe.present.documents.context import DocumentContext, DocumentDataError, 
 from cdppe.present.documents.docx import html_to_docx
 from cdppe.present.documents.pdf import docx_to_pdf_many, require_pdf
 from cdppe.present.documents.render import render_document, template_version
-from cdppe.store.documents import next_version, store_document
+from cdppe.store.documents import issued_step_documents, next_version, store_document
 from models import GeneratedDocument
 from models.enums import Phase
 
@@ -63,22 +64,30 @@ def step_kinds(step: Phase, ctx: DocumentContext) -> list[DocumentKind]:
     return kinds
 
 
+Page = tuple[DocumentKind, str, tuple[str, ...]]  # a kind, its HTML, the formats to make of it
+
+
 def render_step(ctx: DocumentContext, step: Phase,
                 formats: tuple[str, ...]) -> list[tuple[DocumentKind, str, bytes]]:
-    """Render every document of a step in every format: ``(kind, fmt, bytes)``.
+    """Render every document of a step in every format: ``(kind, fmt, bytes)`` (no I/O)."""
+    pages = [(kind, render_document(kind, ctx), formats) for kind in step_kinds(step, ctx)]
+    return convert_pages(pages, ctx.title)
+
+
+def convert_pages(pages: Sequence[Page], title: str) -> list[tuple[DocumentKind, str, bytes]]:
+    """Each page's HTML in the formats asked for it: ``(kind, fmt, bytes)``, in order.
 
     The PDFs are converted together at the end, in one LibreOffice batch.
     """
     out: list[tuple[DocumentKind, str, bytes]] = []
-    for kind in step_kinds(step, ctx):
-        html = render_document(kind, ctx)
+    for kind, html, formats in pages:
         docx: bytes | None = None
         for fmt in formats:
             if fmt == "html":
                 out.append((kind, fmt, html.encode("utf-8")))
                 continue
             if docx is None:
-                docx = html_to_docx(html, f"{kind.label} — {ctx.title}")
+                docx = html_to_docx(html, f"{kind.label} — {title}")
             out.append((kind, fmt, docx))  # a PDF's DOCX, converted below
     pending = [i for i, (_, fmt, _) in enumerate(out) if fmt == "pdf"]
     if pending:
@@ -86,6 +95,46 @@ def render_step(ctx: DocumentContext, step: Phase,
         for i, pdf in zip(pending, pdfs, strict=True):
             out[i] = (out[i][0], "pdf", pdf)
     return out
+
+
+def plan_pages(session: Session, ctx: DocumentContext, step: Phase, formats: tuple[str, ...],
+               new_version: bool) -> tuple[list[GeneratedDocument], list[Page], dict[DocumentKind, int]]:
+    """What a step's call keeps and what it renders: ``(kept records, pages, version of each page)``.
+
+    A document already issued for the step is frozen: later data never changes it. Its
+    formats not produced yet are derived from its own stored HTML, under its own version;
+    a new version (every kind, from today's data) only when ``new_version`` is asked.
+    """
+    issued = {} if new_version else issued_step_documents(
+        session, exercice_id=ctx.exercice.id, step=step, avenant=ctx.avenant_number)
+    kept: list[GeneratedDocument] = []
+    pages: list[Page] = []
+    versions: dict[DocumentKind, int] = {}
+    for kind in step_kinds(step, ctx):
+        current = issued.get(kind.value)
+        if current is None:
+            pages.append((kind, render_document(kind, ctx), formats))
+            versions[kind] = next_version(session, ctx.contract_id, ctx.exercice.id, ctx.avenant_number, kind)
+            continue
+        version, by_format = current
+        kept += [by_format[fmt] for fmt in formats if fmt in by_format]
+        missing = tuple(fmt for fmt in formats if fmt not in by_format)
+        if missing:
+            pages.append((kind, frozen_html(kind, version, by_format), missing))
+            versions[kind] = version
+    return kept, pages, versions
+
+
+def frozen_html(kind: DocumentKind, version: int, by_format: dict[str, GeneratedDocument]) -> str:
+    """The HTML an issued document was made from (its other formats derive from it)."""
+    html = by_format.get("html")
+    try:
+        if html is None:
+            raise OSError("pas de version HTML")
+        return Path(html.path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentError(f"{kind.label}, version {version} : format manquant impossible à dériver "
+                            f"du document émis ({exc}) ; demandez une nouvelle version") from exc
 
 
 def generate_step_documents(
@@ -96,6 +145,7 @@ def generate_step_documents(
     formats: tuple[str, ...] = ("html", "docx"),
     avenant_number: int = 0,
     out_dir: Path | None = None,
+    new_version: bool = False,
 ) -> list[GeneratedDocument]:
     """Generate, write and record the documents of one lifecycle step.
 
@@ -106,8 +156,9 @@ def generate_step_documents(
     ``OdpeReview`` exists); execution_report: the rapport d'exécution;
     amendment: the avenant with its replaced annexes.
 
-    Each call makes a new version of every document (files are never
-    replaced). Rows are flushed, not committed: the caller owns the
+    A document once issued for the step is kept as it is (frozen, never
+    changed by later data); only ``new_version=True`` issues version N+1 of
+    every document, and the earlier versions stay. Rows are flushed, not committed: the caller owns the
     transaction. Raises ``DocumentError`` (French message) on bad input,
     ``PdfUnavailableError`` before writing anything if PDF is asked for
     without LibreOffice.
@@ -126,12 +177,8 @@ def generate_step_documents(
         raise DocumentError(str(exc)) from exc
     root = out_dir if out_dir is not None else get_settings().documents_dir
     tversion = template_version()
-    rendered = render_step(ctx, step, fmts)
-    versions: dict[DocumentKind, int] = {}
-    records = []
-    for kind, fmt, data in rendered:
-        if kind not in versions:
-            versions[kind] = next_version(session, contract_id, exercice_id, avenant_number, kind)
+    records, pages, versions = plan_pages(session, ctx, step, fmts, new_version)
+    for kind, fmt, data in convert_pages(pages, ctx.title):
         records.append(store_document(
             session, root=root, contract_id=contract_id, contract_key=ctx.contract_key,
             exercice_id=exercice_id, year=ctx.exercice.year, avenant_number=avenant_number,

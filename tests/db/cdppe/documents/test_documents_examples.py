@@ -106,7 +106,7 @@ def test_creuse_execution_report(session: Session, import_cf: Importer, tmp_path
             for bad in ("#DIV/0", "NaN", "Infinity", "None", "#VALEUR", "#N/A", "inf %"):
                 assert bad not in dashboard, (fmt, bad)
         html = texts[("rapport_execution", "html")]
-        sections = re.findall(r"<h3>Fiche ([^<]+?) — ", html)
+        sections = re.findall(r"<h4>Fiche ([^<]+?) — ", html)
         assert len(sections) == planned
         assert sorted(sections) == sorted(plain(f.number) for f in cf.fiches)
 

@@ -19,7 +19,8 @@ from tests.db.cdppe.documents.factories_documents import reported_contract
 
 def _generate(session: Session, cid: int, eid: int, step: Phase, out: Path,
               avenant: int = 0) -> dict[tuple[str, str], str]:
-    docs = generate_step_documents(session, cid, eid, step, ("html", "docx"), avenant, out)
+    """A new version of the step's documents from today's data (the tests change data between calls)."""
+    docs = generate_step_documents(session, cid, eid, step, ("html", "docx"), avenant, out, new_version=True)
     session.commit()
     assert_clean_docx(docs)
     return {(d.kind, d.fmt): plain(read_doc(d)) for d in docs}

@@ -24,13 +24,19 @@ from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx
 from tests.factories import minimal_contract
 
 
-def test_each_generation_is_a_new_version(session: Session, import_cf: Importer,
-                                           tmp_path: Path) -> None:
+def test_a_new_version_only_on_request(session: Session, import_cf: Importer,
+                                        tmp_path: Path) -> None:
+    """Generating a step again keeps what was issued; ``new_version`` issues v2 beside v1."""
     cid, exercices = import_cf(minimal_contract())
     first = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
     session.commit()
     first_bytes = {(d.kind, d.fmt): Path(d.path).read_bytes() for d in first}
-    second = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
+    kept = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path)
+    session.commit()
+    assert [d.id for d in kept] == [d.id for d in first]
+    assert len(session.exec(select(GeneratedDocument)).all()) == 4
+    second = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, out_dir=tmp_path,
+                                     new_version=True)
     session.commit()
 
     for docs, version in ((first, 1), (second, 2)):
@@ -65,7 +71,7 @@ def test_signed_document_is_never_overwritten(session: Session, import_cf: Impor
     session.commit()
 
     again = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("docx",),
-                                    out_dir=tmp_path)
+                                    out_dir=tmp_path, new_version=True)
     session.commit()
     assert again[0].version == 2 and again[0].path != signed.path
     assert Path(signed.path).read_bytes() == original

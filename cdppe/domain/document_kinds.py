@@ -73,7 +73,8 @@ KIND_TEMPLATES: dict[DocumentKind, str] = {
 
 STEP_KINDS: dict[Phase, tuple[DocumentKind, ...]] = {
     Phase.DIAGNOSIS: (DocumentKind.FICHES_ACTION, DocumentKind.PLAN_ACTION),
-    Phase.DELIBERATION: (DocumentKind.CONVOCATION, DocumentKind.PROJET_DELIBERATION, DocumentKind.DELIBERATION),
+    Phase.DELIBERATION: (DocumentKind.CONVOCATION, DocumentKind.PROJET_DELIBERATION,
+                         DocumentKind.DELIBERATION),
     Phase.SIGNATURE: (DocumentKind.CONTRAT, DocumentKind.CONTROLE_REGLES),
     Phase.CREDIT_PAYMENT: (DocumentKind.AVIS_VERSEMENT_BOP304, DocumentKind.AVIS_VERSEMENT_FIR),
     Phase.ODPE_REVIEW: (DocumentKind.SAISINE_ODPE, DocumentKind.AVIS_ODPE),

@@ -11,6 +11,7 @@ from cdppe.core.money import ZERO
 from cdppe.core.settings import get_settings
 from cdppe.domain.document_errors import DocumentError
 from cdppe.domain.document_kinds import FORMATS, STEP_KINDS, DocumentKind
+from cdppe.present.documents.consistency import check_annexes
 from cdppe.present.documents.context import DocumentContext, DocumentDataError, build_context
 from cdppe.present.documents.docx import html_to_docx
 from cdppe.present.documents.pdf import docx_to_pdf_many, require_pdf
@@ -113,6 +114,7 @@ def plan_pages(session: Session, ctx: DocumentContext, step: Phase, formats: tup
     for kind in step_kinds(step, ctx):
         current = issued.get(kind.value)
         if current is None:
+            check_annexes(kind, ctx)
             pages.append((kind, render_document(kind, ctx), formats))
             versions[kind] = next_version(session, ctx.contract_id, ctx.exercice.id, ctx.avenant_number, kind)
             continue

@@ -11,8 +11,18 @@ import pytest
 from sqlmodel import Session, select
 
 from cdppe.present.documents import DocumentError, generate_step_documents
-from models import Amendment, AmendmentLine, AmendmentTransfer, IndicatorValue, OdpeReview, Payment
-from models.enums import AmendmentPart, FundingSource, Phase
+from models import (
+    Amendment,
+    AmendmentLine,
+    AmendmentTransfer,
+    FicheAction,
+    GeneratedDocument,
+    IndicatorValue,
+    MoneyLine,
+    OdpeReview,
+    Payment,
+)
+from models.enums import AmendmentPart, FundingSource, Payer, Phase
 from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx, plain, read_doc
 from tests.db.cdppe.documents.factories_documents import reported_contract
 
@@ -42,7 +52,7 @@ def test_execution_report_counts_come_from_statuses(session: Session, import_cf:
         assert "Au titre du BOP 304 : fiche action 2" in text
         assert "Au titre du FIR : fiche action 1" in text
         assert "Au titre de l'ONDAM médico-social : fiche action 99" in text
-        assert "1er mars 2024" in text
+        assert ("1<sup>er</sup> mars 2024" if fmt == "html" else "1er mars 2024") in text
         for value in ("33 %", "sans objet", "non renseigné"):
             assert value in text
         for bad in ("#DIV/0", "NaN", "Infinity", "None", "#VALEUR", "Undefined"):
@@ -135,6 +145,18 @@ def test_avenant_with_its_replaced_annexes(session: Session, import_cf: Importer
     with pytest.raises(DocumentError, match="avenant n° 2 absent"):
         generate_step_documents(session, cid, ex[2024], Phase.AMENDMENT, avenant_number=2,
                                 out_dir=tmp_path)
+    # Article 1 carries 1 250,40 € over, the plan d'action has no line for it: refused, both figures named.
+    with pytest.raises(DocumentError, match=r"BOP 304 : l'article 1 de l'avenant n° 1 porte 4\s250,40\s€, "
+                                            r"le plan d'action annexé \(annexe 1\) totalise 3\s000\s€"):
+        generate_step_documents(session, cid, ex[2024], Phase.AMENDMENT, avenant_number=1, out_dir=tmp_path)
+    assert not session.exec(select(GeneratedDocument).where(GeneratedDocument.kind == "avenant")).all()
+    assert not list(tmp_path.rglob("avenant-v*"))
+    fiche = session.exec(select(FicheAction).where(FicheAction.contract_id == cid,
+                                                   FicheAction.number == "2")).one()
+    session.add(MoneyLine(fiche_id=fiche.id, exercice_id=ex[2024], payer=Payer.ETAT,
+                          source=FundingSource.BOP304, amount=Decimal("1250.40"), label="report",
+                          amendment_id=amendment.id))
+    session.commit()
     out = _generate(session, cid, ex[2024], Phase.AMENDMENT, tmp_path, avenant=1)
     text = out[("avenant", "docx")]
     assert "Avenant n° 1 au contrat" in text

@@ -74,7 +74,8 @@ def generate(
         raise _fail(str(exc)) from exc
     rows = []
     try:
-        with session_scope() as session, pdf_converter():  # one LibreOffice for every step's PDF
+        # one LibreOffice for every step's PDF, started while the first documents are rendered
+        with session_scope() as session, pdf_converter(eager="pdf" in fmts):
             found = find_contract(session, contract)
             exercice = find_exercice(session, found, year)
             assert found.id is not None and exercice.id is not None

@@ -100,10 +100,12 @@ def check_docx(docx: bytes, label: str) -> None:
 
 
 @contextlib.contextmanager
-def pdf_converter() -> Iterator[None]:
+def pdf_converter(eager: bool = False) -> Iterator[None]:
     """Keep one LibreOffice running for every PDF converted inside the block (this context).
 
-    It starts at the first conversion and stops when the block ends; nested blocks share it.
+    It starts at the first conversion (``eager``: at once, in the background, so that its
+    start overlaps the rendering that comes before the first PDF) and stops when the block
+    ends; nested blocks share it.
     """
     if _ACTIVE.get() is not None:
         yield
@@ -111,6 +113,9 @@ def pdf_converter() -> Iterator[None]:
     warm = WarmConverter()
     token = _ACTIVE.set(warm)
     try:
+        soffice = soffice_path()
+        if eager and soffice is not None and warm.usable(soffice):
+            warm.start()
         yield
     finally:
         _ACTIVE.reset(token)
@@ -221,6 +226,7 @@ class WarmConverter:
         self._office: subprocess.Popen[bytes] | None = None
         self._helper: subprocess.Popen[bytes] | None = None
         self._buffer = b""
+        self._ready = False
 
     def usable(self, soffice: str) -> bool:
         return uno_python(soffice) is not None
@@ -231,32 +237,48 @@ class WarmConverter:
         pids = session_members(self._office.pid) if self._office is not None else []
         return pids + ([self._helper.pid] if self._helper is not None else [])
 
+    def start(self) -> None:
+        """Launch LibreOffice and its helper now, without waiting for them (once)."""
+        with self._lock:
+            if self._helper is None:
+                self._launch()
+
     def convert(self, docs: Sequence[bytes], labels: Sequence[str]) -> list[bytes]:
         with self._lock:
             if self._helper is None:
-                self._start()
+                self._launch()
+            if not self._ready:
+                self._wait_ready()
             return [self._convert_one(docx, label) for docx, label in zip(docs, labels, strict=True)]
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         soffice = require_pdf()
         python = uno_python(soffice)
         assert python is not None
         folder = self._folder = Path(tempfile.mkdtemp(prefix="cdppe-pdf-warm-"))
         pipe = f"cdppe-pdf-{os.getpid()}-{secrets.token_hex(6)}"
-        with (folder / "soffice.log").open("wb") as log:
-            self._office = subprocess.Popen(
-                [soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-                 "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck",
-                 f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        with (folder / "helper.log").open("wb") as log:
-            self._helper = subprocess.Popen(
-                [python, "-I", str(UNO_HELPER), pipe, str(PDF_TIMEOUT_SECONDS)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+        try:
+            with (folder / "soffice.log").open("wb") as log:
+                self._office = subprocess.Popen(
+                    [soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+                     "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck",
+                     f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+            with (folder / "helper.log").open("wb") as log:
+                self._helper = subprocess.Popen(
+                    [python, "-I", str(UNO_HELPER), pipe, str(PDF_TIMEOUT_SECONDS)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+        except OSError as exc:
+            self.close()
+            raise DocumentError(f"LibreOffice n'a pas pu être lancé ({soffice}) : {exc}") from exc
+
+    def _wait_ready(self) -> None:
+        assert self._helper is not None
         reply = self._reply(self._helper, PDF_TIMEOUT_SECONDS + 10)
         if not reply.get("ready"):
             self.close()
             raise DocumentError(f"LibreOffice n'a pas démarré : {reply.get('error', 'sans réponse')}")
+        self._ready = True
 
     def _convert_one(self, docx: bytes, label: str) -> bytes:
         assert self._folder is not None and self._helper is not None and self._helper.stdin is not None
@@ -303,13 +325,17 @@ class WarmConverter:
         """Ask LibreOffice to quit, wait for it, kill what remains; remove its directory."""
         helper, office, folder = self._helper, self._office, self._folder
         self._helper = self._office = self._folder = None
-        stopped = False
+        self._ready = stopped = False
         if helper is not None:
             with contextlib.suppress(OSError):
                 assert helper.stdin is not None
                 helper.stdin.write(b"\n")
                 helper.stdin.close()
-                stopped = bool(self._reply(helper, STOP_TIMEOUT_SECONDS).get("stopped"))
+                for _ in range(2):  # "ready" first if it was still connecting
+                    reply = self._reply(helper, STOP_TIMEOUT_SECONDS)
+                    stopped = bool(reply.get("stopped"))
+                    if not reply.get("ready"):
+                        break
             self._buffer = b""
             stop_group(helper)
             for stream in (helper.stdin, helper.stdout):

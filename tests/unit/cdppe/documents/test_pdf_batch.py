@@ -122,6 +122,17 @@ def test_the_warm_libreoffice_survives_a_bad_document_and_then_stops(tmp: Path) 
     assert [pid for pid in running if Path(f"/proc/{pid}").exists()] == []  # gone and reaped
 
 
+def test_an_eager_libreoffice_started_for_nothing_stops(tmp: Path) -> None:
+    with pdf_converter(eager=True):
+        warm = pdf_module._ACTIVE.get()
+        assert warm is not None
+        running = warm.processes
+        assert running  # launched at once, still connecting
+    assert [pid for pid in running if Path(f"/proc/{pid}").exists()] == []
+    with pdf_converter(eager=True):
+        assert "trois" in pdf_text(docx_to_pdf(make_docx("trois")))
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_without_libreoffice(mode: str, tmp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))

@@ -8,6 +8,7 @@ source: a field containing ``<script>`` or ``{{ 7*7 }}`` is printed as text.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from cdppe.core.dates import format_date_fr, format_datetime_fr
 from cdppe.core.money import format_eur
 from cdppe.domain.document_kinds import DocumentKind
 from cdppe.present.documents.context import DocumentContext, template_context
+from cdppe.present.documents.french import departement_of, french_spaces, typeset_html
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR / "documents"
 PLACEHOLDER = "…"
@@ -61,6 +63,17 @@ def paragraphs(value: str | None, placeholder: str = "") -> Markup:
     return Markup("").join(Markup("<p>{}</p>").format(line) for line in lines)
 
 
+_CSS_UNSAFE = re.compile(r'[\\"\'<>&\n\r\f]')
+
+
+def css_string(value: str) -> Markup:
+    """A quoted CSS string (``content: "…"`` of a page header) from any text: quotes, backslashes,
+    line ends and ``<`` are escaped, so it never ends the string nor the ``<style>`` element. Entities
+    are decoded first: a CSS string is not HTML."""
+    text = french_spaces(Markup(value).unescape() if isinstance(value, Markup) else value)
+    return Markup('"{}"'.format(_CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group()):x} ", text)))
+
+
 def ordinal(n: int) -> str:
     """``1er``, ``2e``: the French abbreviated ordinal."""
     return "1er" if n == 1 else f"{n}e"
@@ -78,8 +91,8 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(eur=fr_money, date_fr=fr_date, num=fr_number, paragraphs=paragraphs,
-                       ordinal=ordinal)
-    env.globals["escape"] = escape
+                       ordinal=ordinal, css_string=css_string)
+    env.globals.update(escape=escape, departement_of=departement_of)
     return env
 
 
@@ -99,5 +112,6 @@ def render_template(name: str, context: Mapping[str, Any]) -> str:
 
 
 def render_document(kind: DocumentKind, ctx: DocumentContext) -> str:
-    """The HTML of one document kind."""
-    return render_template(kind.template, template_context(ctx, kind, template_version()))
+    """The HTML of one document kind, in French typography (non-breaking spaces, ``1<sup>er</sup>``)
+    on its text: the DOCX and the PDF made from it have them too."""
+    return typeset_html(render_template(kind.template, template_context(ctx, kind, template_version())))

@@ -15,6 +15,7 @@ from cdppe.core.dates import format_date_fr, today_paris
 from cdppe.domain.catalogue import load_catalogue
 from cdppe.present.dashboard import exercice_rows
 from cdppe.present.documents import generate_step_documents
+from cdppe.present.documents.french import french_spaces
 from cdppe.services.amendments import open_amendment
 from cdppe.services.contract_io import parse_contract
 from cdppe.services.importer import import_contract
@@ -140,17 +141,19 @@ def test_the_rule_check_document_shows_each_objective_the_finding_and_its_reason
     docs = generate_step_documents(session, contract.id, ex.id, Phase.SIGNATURE, ("html",), out_dir=tmp_path)
     [check] = [d for d in docs if d.kind == "controle_regles"]
     markup = Path(check.path).read_text("utf-8")
-    # collapse only ASCII white space: the amounts keep their French non-breaking spaces
-    text = re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+    # collapse only ASCII white space: the text keeps its French non-breaking spaces ("1<sup>er</sup>"
+    # reads "1er")
+    text = re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ",
+                                                            re.sub(r"</?sup>", "", markup))))
     assert "Contrôle des règles avant signature" in text
     # the objective short of co-financing: 1 000 € FIR against 400 €, a gap of -600 €
     assert f"{objective} 1\u202f000\u00a0€ 400\u00a0€ -600\u00a0€ constat" in text
     # every other mandatory objective is listed as met (1 000 € each side)
     others = len(load_catalogue("2024").mandatory_numbers) - 1
     assert text.count("1\u202f000\u00a0€ 1\u202f000\u00a0€ 0\u00a0€ respectée") == others
-    assert "Non vérifié : le fichier du contrat ne donne pas les dépenses propres ASE + PMI" in text
-    assert (f"motif enregistré le {format_date_fr(today_paris())} par {WHO} : Montée en charge progressive"
-            in text)
+    assert "Non vérifié\u00a0: le fichier du contrat ne donne pas les dépenses propres ASE + PMI" in text
+    assert (f"motif enregistré le {french_spaces(format_date_fr(today_paris()))} par {WHO}\u00a0: "
+            "Montée en charge progressive" in text)
 
 
 def test_the_national_dashboard_counts_findings_and_says_whether_they_are_justified(

@@ -68,7 +68,8 @@ def test_saone_et_loire_deliberation_and_contract(session: Session, import_cf: I
         assert positions == sorted(positions), "articles dans le désordre"
         for party in (cf.parties.prefet, cf.parties.ars, cf.parties.departement):
             assert plain(party.signatory.name) in contract
-        assert "du 1er janvier 2024 au 31 décembre 2025" in contract
+        first = "1<sup>er</sup>" if fmt == "html" else "1er"  # a superscript run in the DOCX
+        assert f"du {first} janvier 2024 au 31 décembre 2025" in contract
         assert "Au titre de l'année 2024, ce soutien s'élève à un montant prévisionnel de 1 692 424 €" \
             in contract
     # French typography: the amounts carry non-breaking spaces in the files themselves

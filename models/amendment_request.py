@@ -30,6 +30,12 @@ class EnvelopeChange(BaseModel):
     supplementary: str = Field(default="0", title="Crédits supplémentaires")
     transfer_in: str = Field(default="0", title="Crédits transférés d'un autre contrat")
     new_actions: str = Field(default="0", title="Nouvelles actions")
+    to_fiche: str | None = Field(
+        default=None, title="Fiche qui reçoit les crédits ajoutés", max_length=20,
+        description="Ce que l'avenant ajoute à l'enveloppe (report, crédits supplémentaires…) et que "
+                    "les fiches ci-dessous ne répartissent pas va à cette fiche, pour que le plan d'action "
+                    "annexé totalise l'article 1 ; laissé vide : répartissez-le dans « Fiches nouvelles ou "
+                    "modifiées »")
 
 
 class FicheChange(BaseModel):

@@ -128,10 +128,55 @@ def plan_amendment(session: Session, contract: Contract, exercice: Exercice, req
     fiches = fiches_by_number(session, contract_id=contract.id)
     transfers = _transfers(session, exercice, request, fiches, as_of, problems)
     _check_fiches(request, fiches, problems)
+    _plan_agrees_with_envelopes(exercice, request, lines, fiches, problems)
     _cofinancing_after(session, exercice, request, fiches, problems)
     if not request.envelopes and not request.fiches and not request.transfers:
         problems.append("avenant vide : aucune enveloppe, fiche ni fongibilité")
     return lines, transfers, problems
+
+
+def added_by_envelope(exercice: Exercice, request: AmendmentRequest, lines: list[AmendmentLine],
+                      ) -> dict[FundingSource, tuple[Decimal, Decimal]]:
+    """Per envelope the avenant touches: (what Article 1 adds to it, what the request's fiches receive)."""
+    to_fiches: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for fc in request.fiches:
+        to_fiches[fc.source] += to_money(fc.etat_amount)
+    new_totals: dict[FundingSource, Decimal] = defaultdict(lambda: ZERO)
+    for part in lines:
+        new_totals[part.source] += part.amount
+    current = exercice.envelope
+    changed = {env.source for env in request.envelopes}
+    return {source: ((new_totals[source] if source in changed else current.amount(source))
+                     - current.amount(source), to_fiches[source])
+            for source in changed | set(to_fiches)}
+
+
+def _plan_agrees_with_envelopes(exercice: Exercice, request: AmendmentRequest, lines: list[AmendmentLine],
+                                fiches: FicheMap[FicheAction], problems: list[str]) -> None:
+    """Article 1 and the annexed plan d'action must agree: what the avenant adds to an envelope
+    (its new total minus the current envelope) goes to fiches, listed or named by ``to_fiche``.
+    An avenant whose annex would contradict its article is refused here, before it is opened."""
+    try:
+        added = added_by_envelope(exercice, request, lines)
+    except MoneyError:
+        return  # the amount's own error is reported by the fiche check
+    where = {env.source: f"envelopes[{i}] ({env.source.label})" for i, env in enumerate(request.envelopes)}
+    receiver = {env.source: env.to_fiche for env in request.envelopes if env.to_fiche}
+    listed_numbers = {fc.fiche for fc in request.fiches}
+    for source, (given, listed) in sorted(added.items()):
+        place = where.get(source, f"fiches ({source.label})")
+        if source in receiver and receiver[source] not in fiches and receiver[source] not in listed_numbers:
+            problems.append(f"{place}.to_fiche : fiche {receiver[source]!r} inconnue du contrat")
+        elif source in receiver and given >= listed:
+            continue
+        elif given != listed:
+            problems.append(
+                f"{place} : l'article 1 porterait l'enveloppe {source.label} de "
+                f"{format_eur(exercice.envelope.amount(source))} à "
+                f"{format_eur(exercice.envelope.amount(source) + given)} (+ {format_eur(given)}) mais les "
+                f"fiches de l'avenant en reçoivent {format_eur(listed)} : le plan d'action annexé ne "
+                f"totaliserait pas l'article 1 ; répartissez {format_eur(given - listed)} sur des fiches "
+                f"(fiches) ou nommez la fiche qui les reçoit ({place}.to_fiche)")
 
 
 def _envelope_lines(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
@@ -308,6 +353,7 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
         row.amendment_id = amendment.id
         session.add(row)
     _write_fiche_money(session, contract, exercice, request, amendment.id)
+    _write_remainders(session, contract, exercice, request, lines, amendment.id)
     session.add(AuditEvent(contract_id=contract.id, exercice_id=exercice.id, actor=request.requested_by,
                            action="amendment.opened",
                            detail={"number": amendment.number, "request": request.model_dump(mode="json")}))
@@ -368,6 +414,21 @@ def _write_fiche_money(session: Session, contract: Contract, exercice: Exercice,
         session.add(MoneyLine(fiche_id=fiche.id, exercice_id=exercice.id, payer=Payer.DEPARTEMENT,
                               source=fc.source, amount=to_money(fc.departement_amount),
                               valorisation=fc.valorisation, amendment_id=amendment_id))
+
+
+def _write_remainders(session: Session, contract: Contract, exercice: Exercice, request: AmendmentRequest,
+                      lines: list[AmendmentLine], amendment_id: int) -> None:
+    """What an envelope gains beyond the listed fiches goes to its ``to_fiche`` (a State line)."""
+    added = added_by_envelope(exercice, request, lines)
+    fiches = fiches_by_number(session, contract_id=contract.id)
+    for env in request.envelopes:
+        given, listed = added[env.source]
+        if env.to_fiche and given != listed:
+            fiche = fiches[env.to_fiche]
+            assert fiche.id is not None and exercice.id is not None
+            session.add(MoneyLine(fiche_id=fiche.id, exercice_id=exercice.id, payer=Payer.ETAT,
+                                  source=env.source, amount=given - listed, amendment_id=amendment_id,
+                                  label=f"crédits ajoutés par l'avenant ({env.source.label})"))
 
 
 def apply_signed_amendment(session: Session, exercice: Exercice, amendment: Amendment) -> dict[str, str]:

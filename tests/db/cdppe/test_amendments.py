@@ -68,7 +68,7 @@ def request(**kwargs: object) -> AmendmentRequest:
     base: dict[str, object] = {"contract": "71-2024", "year": 2025, "requested_by": "Opératrice",
                                "reason": "Report des crédits 2024",
                                "envelopes": [EnvelopeChange(source=FundingSource.FIR,
-                                                            supplementary="100.00")]}
+                                                            supplementary="100.00", to_fiche="1")]}
     base.update(kwargs)
     return AmendmentRequest.model_validate(base)
 
@@ -185,7 +185,7 @@ def test_unknown_consumption_blocks_the_proposal_and_names_the_fiches(session: S
 def test_the_parties_agree_another_carry_over_with_a_reason(session: Session) -> None:
     contract, ex24, ex25 = two_years(session)
     pay_and_consume(session, ex24, {"1": "400.00", "3": None})
-    agreed = [EnvelopeChange(source=FundingSource.FIR, carry_over="1800.00",
+    agreed = [EnvelopeChange(source=FundingSource.FIR, carry_over="1800.00", to_fiche="3",
                              carry_over_reason="Fiche 5 soldée au 31 décembre selon le bilan comptable")]
     opened = open_amendment(session, contract, ex25, request(envelopes=agreed), AS_OF)
     session.commit()
@@ -218,7 +218,7 @@ def test_a_carry_over_from_another_contract_is_its_own_named_part(session: Sessi
     assert "envelopes[0] (FIR).carry_over_other_from : nommez le contrat d'origine" in str(info.value)
     origin = "contrat de prévention et de lutte contre la pauvreté 2023"
     named = [EnvelopeChange(source=FundingSource.FIR, carry_over_other="12000.00",
-                            carry_over_other_from=origin)]
+                            carry_over_other_from=origin, to_fiche="5")]
     opened = open_amendment(session, contract, ex25, request(envelopes=named), AS_OF)
     session.commit()
     lines = carry_lines(session, opened.amendment_id)
@@ -259,7 +259,7 @@ def test_a_second_avenant_in_one_exercice_needs_its_reason(session: Session) -> 
     signed.status = AmendmentStatus.SIGNED
     session.commit()
     again = request(reason="Crédits supplémentaires de fin d'année",
-                    envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="50.00")])
+                    envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="50.00", to_fiche="1")])
     with pytest.raises(AmendmentRefusedError) as info:
         open_amendment(session, contract, ex25, again, AS_OF)
     session.rollback()
@@ -292,7 +292,11 @@ def test_an_avenants_new_money_opens_a_payment_owed_once_it_is_in_force(session:
         source=FundingSource.FIR, notified_amount="3000.00", received_on=date(2025, 1, 15),
         answered_by="Camille"), AS_OF)
     session.commit()
-    open_amendment(session, contract, ex24, request(year=2024), AS_OF)
+    cofinanced = [FicheChange(fiche="1", source=FundingSource.FIR, etat_amount="100.00",
+                              departement_amount="100.00")]  # no policy finding to sign through
+    open_amendment(session, contract, ex24, request(
+        year=2024, envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="100.00")],
+        fiches=cofinanced), AS_OF)
     session.commit()
     assert phase_sequence(1)[-1] is Phase.CREDIT_PAYMENT
     assert next_need(session, ex24, Phase.CREDIT_PAYMENT, avenant=1) is None  # nothing owed unsigned
@@ -320,3 +324,31 @@ def test_an_avenants_new_money_opens_a_payment_owed_once_it_is_in_force(session:
     tranches = session.exec(select(Payment.avenant_number, Payment.notified_amount).order_by(
         Payment.avenant_number)).all()  # type: ignore[arg-type]
     assert [(n, amount) for n, amount in tranches] == [(0, Decimal("3000.00")), (1, Decimal("100.00"))]
+
+
+def test_what_an_avenant_adds_goes_to_fiches_so_its_plan_totals_its_article(session: Session) -> None:
+    """2 600 € carried over and 100 € supplementary: + 2 700 € in Article 1. Without a fiche to receive
+    them, refused with both figures and nothing written; named, fiche 1 receives them."""
+    contract, ex24, ex25 = two_years(session)
+    pay_and_consume(session, ex24)
+    unplaced = request(envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="100.00")])
+    with pytest.raises(AmendmentRefusedError) as info:
+        open_amendment(session, contract, ex25, unplaced, AS_OF)
+    session.rollback()
+    text = str(info.value)
+    assert ("envelopes[0] (FIR) : l'article 1 porterait l'enveloppe FIR de 3\u202f000\u00a0€ à "
+            "5\u202f700\u00a0€ (+ 2\u202f700\u00a0€) mais les fiches de l'avenant en reçoivent "
+            "0\u00a0€") in text
+    assert "(envelopes[0] (FIR).to_fiche)" in text
+    assert session.exec(select(func.count()).select_from(Amendment)).one() == 0
+    unknown = request(envelopes=[EnvelopeChange(source=FundingSource.FIR, to_fiche="404")])
+    with pytest.raises(AmendmentRefusedError, match=r"to_fiche : fiche '404' inconnue"):
+        open_amendment(session, contract, ex25, unknown, AS_OF)
+    session.rollback()
+
+    opened = open_amendment(session, contract, ex25, request(), AS_OF)
+    session.commit()
+    added = session.exec(select(MoneyLine).where(MoneyLine.amendment_id == opened.amendment_id)).all()
+    fiche_1 = session.exec(select(FicheAction).where(FicheAction.number == "1")).one()
+    assert [(m.fiche_id, m.source, m.amount) for m in added] == [
+        (fiche_1.id, FundingSource.FIR, Decimal("2700.00"))]

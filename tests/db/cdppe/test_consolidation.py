@@ -89,6 +89,8 @@ def two_avenants(session: Session) -> dict[str, object]:
         contract="71-2024", year=2024, requested_by="Opératrice", reason="Complément FIR et fongibilité",
         another_avenant_reason="Complément de crédits FIR notifié en mai",
         envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="5000.00")],
+        fiches=[FicheChange(fiche=fir_fiche, source=FundingSource.FIR, etat_amount="5000.00",
+                            departement_amount="5000.00")],
         transfers=[Transfer(source=FundingSource.BOP304, from_fiche=bop_from, to_fiche=bop_to,
                             amount="1000.00", informed_on=date(2025, 5, 2))])
     open_amendment(session, contract, ex, second, date(2025, 5, 5))
@@ -113,7 +115,8 @@ def test_two_avenants_give_the_current_figures_and_both_changes(
     assert ex.state_total == Decimal("843728.00") + Decimal("385395.00") + Decimal("478301.00")
     fiches = {f.number: f for f in ex.fiches}
     fir_fiche = fiches[str(two_avenants["fir_fiche"])].etat[FundingSource.FIR]
-    assert fir_fiche.current == two_avenants["fir_amount"] + Decimal("10000.00")  # type: ignore[operator]
+    # both avenants' FIR money went to this fiche: the plan totals the envelope (385 395 €)
+    assert fir_fiche.current == two_avenants["fir_amount"] + Decimal("15000.00")  # type: ignore[operator]
     moved = fiches[str(two_avenants["bop_from"])].etat[FundingSource.BOP304]
     assert moved.current == two_avenants["bop_from_amount"] - Decimal("1000.00")  # type: ignore[operator]
     assert [h.avenant for h in moved.changes] == [2]

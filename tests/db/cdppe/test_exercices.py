@@ -148,8 +148,8 @@ def test_opening_2025_from_saone_proposes_the_exact_carry_over_and_the_avenant_s
 
     request = AmendmentRequest(contract="71-2024", year=2025, requested_by="Opératrice Dupont",
                                reason="Report des crédits 2024 non consommés",
-                               envelopes=[EnvelopeChange(source=FundingSource.BOP304),
-                                          EnvelopeChange(source=FundingSource.FIR)])
+                               envelopes=[EnvelopeChange(source=FundingSource.BOP304, to_fiche="6 et 7"),
+                                          EnvelopeChange(source=FundingSource.FIR, to_fiche="1")])
     opened = open_amendment(session, contract, ex25, request, AS_OF)
     session.commit()
     carry_lines = {ln.source: ln.amount for ln in session.exec(select(AmendmentLine).where(

@@ -16,7 +16,7 @@ from cdppe.services.importer import import_contract
 from cdppe.services.lifecycle import AnswerRefusedError, next_need, record_answer
 from cdppe.store.contracts import exercice_snapshot
 from models import Contract, Exercice
-from models.amendment_request import AmendmentRequest, EnvelopeChange
+from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange
 from models.answers import (
     AcknowledgementAnswer,
     DeliberationAnswer,
@@ -92,7 +92,9 @@ def test_year_two_takes_effect_with_its_financial_avenant(
     session.commit()
     opened = open_amendment(session, contract, ex[2026], AmendmentRequest(
         contract=contract.key, year=2026, requested_by=WHO, reason="Avenant financier 2026",
-        envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="1000.00")]), date(2026, 3, 1))
+        envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="1000.00")],
+        fiches=[FicheChange(fiche="1", source=FundingSource.FIR, etat_amount="1000.00",
+                            departement_amount="1000.00")]), date(2026, 3, 1))
     session.commit()
     assert opened.number == 1  # the contract's first avenant
     sign_deliberated(session, contract, ex[2026], opened.number, date(2026, 5, 4))

@@ -30,7 +30,7 @@ from models import (
     IndicatorValue,
     MoneyLine,
 )
-from models.amendment_request import AmendmentRequest, FicheChange
+from models.amendment_request import AmendmentRequest, EnvelopeChange, FicheChange
 from models.enums import AmendmentPart, FundingSource
 from tests.factories import example_data, minimal_contract
 
@@ -55,6 +55,7 @@ def with_avenant_fiche(session: Session, data: dict[str, Any]) -> tuple[Contract
     objective = data["objectives"][0]["number"]
     request = AmendmentRequest(
         contract=contract.key, year=2025, requested_by="Opératrice", reason="Nouvelle action",
+        envelopes=[EnvelopeChange(source=FundingSource.FIR, new_actions="300.00", supplementary="50.00")],
         fiches=[FicheChange(fiche="16", title="Nouvelle action de l'avenant", objectives=[objective],
                             source=FundingSource.FIR, etat_amount="300.00", departement_amount="300.00"),
                 FicheChange(fiche="1", source=FundingSource.FIR, etat_amount="50.00",
@@ -133,7 +134,7 @@ def test_signed_avenant_envelope_stays_even_with_force(session: Session) -> None
     apply_signed_amendment(session, ex25, amendment)
     session.commit()
     signed_fir = ex25.fir
-    assert signed_fir == Decimal("9999.00")
+    assert signed_fir == Decimal("3000.00") + Decimal("350.00") + Decimal("9999.00")  # initial + request + x
     data["title"] = "Titre corrigé"
     result = import_contract(session, parse_contract(data), "test")  # the file's envelope unchanged
     session.commit()

@@ -15,6 +15,7 @@ Yonne (89), contract 2024 covering 2024 and 2025, from ``minimal_contract``:
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -97,8 +98,8 @@ def avenant(contract: Contract) -> AmendmentRequest:
     return AmendmentRequest(contract=contract.key, year=2025, requested_by=WHO,
                             reason="Reports de crédits 2024",
                             envelopes=[EnvelopeChange(source=FundingSource.FIR, carry_over_other="12000.00",
-                                                      carry_over_other_from=ORIGIN),
-                                       EnvelopeChange(source=FundingSource.BOP304)])
+                                                      carry_over_other_from=ORIGIN, to_fiche="5"),
+                                       EnvelopeChange(source=FundingSource.BOP304, to_fiche="2")])
 
 
 def test_the_yonne_avenant_comes_out_exact(signed_and_paid: tuple[Contract, Exercice, Exercice],
@@ -137,3 +138,8 @@ def test_the_yonne_avenant_comes_out_exact(signed_and_paid: tuple[Contract, Exer
     assert f"hors 600 € au titre du FIR versés directement par l'ARS à {NETWORK}, fiche 7" in text
     assert f"report de crédits d'un autre contrat : {ORIGIN}" in text
     assert "FIR : 16 200 €" in text and "BOP 304 : 4 300 €" in text
+    # its annexed plan d'action totals Article 1: fiche 5 received the 12 600 € FIR, fiche 2 the 1 300 €
+    annex = text[text.index("Annexe 1 – Plan d'action"):]
+    for source, total in (("FIR", "16 200 €"), ("BOP 304", "4 300 €")):
+        row = re.search(rf"Total {source}</td>(.*?)</tr>", annex)
+        assert row is not None and total in row.group(1), (source, row)

@@ -58,7 +58,7 @@ def test_execution_report_counts_come_from_statuses(session: Session, import_cf:
         for bad in ("#DIV/0", "NaN", "Infinity", "None", "#VALEUR", "Undefined"):
             assert bad not in text
     html = out[("rapport_execution", "html")]
-    assert len(re.findall(r"<h3>Fiche ", html)) == 7
+    assert len(re.findall(r"<h4>Fiche ", html)) == 7
     assert "Recrutement d&#39;une sage-femme</p><p>Entretiens prénataux précoces" in html
     # financial annex: FIR paid nothing yet, 900 € consumed on fiche 1
     assert "Annexe 1 – Bilan financier" in html and "900 €" in html

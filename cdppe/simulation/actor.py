@@ -165,6 +165,10 @@ def _payments(rng: random.Random, exercice: dict[str, Any], timeline: _Timeline,
     return payments
 
 
+AVENANT_FINDINGS_REASON = ("Le report et les crédits supplémentaires sont affectés à une action existante ; "
+                           "le cofinancement du Département sera ajusté au prochain avenant.")
+
+
 def _avenant_steps(rng: random.Random, data: dict[str, Any], exercice: dict[str, Any], year: int,
                    opened: date, who: str, steps: list[Step]) -> date:
     """Avenant n° 1's deliberation, receipt and signatures; returns the day after which the ODPE sits."""
@@ -179,9 +183,10 @@ def _avenant_steps(rng: random.Random, data: dict[str, Any], exercice: dict[str,
         acknowledgement_date=av_ack, answered_by=who), 1))
     signatories = _signatories(data, exercice)
     av_days = sorted(av_ack + _d(rng, 1, 10) for _ in signatories)
-    for (role, name), day in zip(signatories.items(), av_days, strict=True):
+    for i, ((role, name), day) in enumerate(zip(signatories.items(), av_days, strict=True)):
         steps.append(Step(day, Phase.SIGNATURE, SignatureAnswer(
-            role=role, signatory_name=name, signed_on=day, answered_by=who), 1))
+            role=role, signatory_name=name, signed_on=day, answered_by=who,
+            findings_reason=None if i else AVENANT_FINDINGS_REASON), 1))
     return av_days[-1] + _d(rng, 2, 6)
 
 
@@ -201,6 +206,13 @@ def _report_steps(rng: random.Random, year: int, odpe: date, avenant: bool, who:
     return report_steps
 
 
+def _receiving_fiche(data: dict[str, Any], year: int, source: FundingSource) -> str | None:
+    """The first fiche the State funds from ``source`` in ``year``: it receives what the avenant adds."""
+    return next((str(f["number"]) for f in data["fiches"] for m in f.get("money", [])
+                 if int(m["exercice"]) == year and m["payer"] == "etat" and m.get("source") == source.value),
+                None)
+
+
 def plan_departement(data: dict[str, Any], year: int, seed: int) -> YearPlan:
     code = str(data["departement"]["code"])
     rng = random.Random(f"{seed}:{code}:actor")
@@ -214,8 +226,10 @@ def plan_departement(data: dict[str, Any], year: int, seed: int) -> YearPlan:
         contract=key, year=year, requested_by=who,
         reason=f"Report des crédits {year - 1} non consommés et crédits supplémentaires",
         envelopes=[EnvelopeChange(source=FundingSource.BOP304,
-                                  supplementary=f"{rng.randint(1, 20) * 1000}.00"),
-                   EnvelopeChange(source=FundingSource.FIR)])
+                                  supplementary=f"{rng.randint(1, 20) * 1000}.00",
+                                  to_fiche=_receiving_fiche(data, year, FundingSource.BOP304)),
+                   EnvelopeChange(source=FundingSource.FIR,
+                                  to_fiche=_receiving_fiche(data, year, FundingSource.FIR))])
     signed = max((s.day for s in steps if s.avenant == 1 and s.phase is Phase.SIGNATURE), default=None)
     if signed is not None:  # the State pays the avenant's supplementary BOP 304 credits the day it is signed
         steps.append(Step(signed, Phase.CREDIT_PAYMENT, PaymentAnswer(

@@ -335,6 +335,7 @@ def run_the_avenant_form(c: Coordinator, stack: Stack) -> None:
     envelopes.get_by_role("button", name="Add item").click()
     ui.fill_field(c.page, ui.field(envelopes, "Enveloppe"), "FIR")
     ui.fill_field(c.page, ui.field(envelopes, "Crédits supplémentaires"), "25000")
+    ui.fill_field(c.page, ui.field(envelopes, "Fiche qui reçoit les crédits ajoutés"), "1")
     c.shot("formulaire-avenant")
     submit_deployment_form(c, stack, deployment["id"])
     deadline = time.monotonic() + 300

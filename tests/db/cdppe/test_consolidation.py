@@ -147,7 +147,7 @@ def test_as_amended_cli_document_and_audit(
         session.commit()
     html = paths[0][1].read_text(encoding="utf-8")
     assert "version consolidée" in html and format_eur(Decimal("385395.00")) in html
-    assert "avenant n° 2" in html and "Plan d'action consolidé 2024" in html
+    assert "avenant n°\u00a02" in html and "Plan d'action consolidé 2024" in html  # French spacing
     assert paths[1][0] == "docx" and paths[1][1].stat().st_size > 0
 
     trail = runner.invoke(app, ["audit", "71-2024", "--json"])

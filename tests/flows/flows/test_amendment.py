@@ -56,6 +56,8 @@ REQUEST = {
     "contract": "71-2024", "year": 2024, "requested_by": "Opérateur A",
     "reason": "Crédits supplémentaires FIR pour la PMI",
     "envelopes": [{"source": "FIR", "supplementary": "25000.00"}],
+    # the 25 000 € go to fiche 1, co-financed: the avenant's plan d'action totals its Article 1
+    "fiches": [{"fiche": "1", "source": "FIR", "etat_amount": "25000.00", "departement_amount": "25000.00"}],
 }
 
 

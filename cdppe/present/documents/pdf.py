@@ -32,6 +32,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
@@ -171,8 +172,9 @@ def stop_group(office: subprocess.Popen[bytes]) -> None:
     ``soffice`` is ``oosplash``, the parent of ``soffice.bin``: the child is killed first
     so that its parent reaps it, then whatever of the session remains.
     """
-    if office.poll() is None:
-        kill(pid for pid in session_members(office.pid) if pid != office.pid)
+    children = [pid for pid in session_members(office.pid) if pid != office.pid]
+    if children and office.poll() is None:
+        kill(children)
         with contextlib.suppress(subprocess.TimeoutExpired):
             office.wait(5)
     kill(session_members(office.pid))
@@ -273,12 +275,24 @@ class WarmConverter:
             raise DocumentError(f"LibreOffice n'a pas pu être lancé ({soffice}) : {exc}") from exc
 
     def _wait_ready(self) -> None:
-        assert self._helper is not None
-        reply = self._reply(self._helper, PDF_TIMEOUT_SECONDS + 10)
-        if not reply.get("ready"):
-            self.close()
-            raise DocumentError(f"LibreOffice n'a pas démarré : {reply.get('error', 'sans réponse')}")
-        self._ready = True
+        """Until the helper is connected; a LibreOffice that exits meanwhile fails at once."""
+        assert self._helper is not None and self._office is not None and self._folder is not None
+        deadline = time.monotonic() + PDF_TIMEOUT_SECONDS
+        reply: dict[str, Any] = {"timeout": True}
+        while reply.get("timeout") and time.monotonic() < deadline and self._office.poll() is None:
+            reply = self._reply(self._helper, 0.5)
+        if reply.get("ready"):
+            self._ready = True
+            return
+        if self._office.poll() is not None:
+            log = (self._folder / "soffice.log").read_text("utf-8", "replace").strip()[-300:]
+            reason = f"il s'est arrêté au démarrage (code {self._office.returncode}) {log}".strip()
+        elif reply.get("timeout"):
+            reason = f"pas de réponse en {PDF_TIMEOUT_SECONDS} s"
+        else:
+            reason = str(reply.get("error", "sans réponse"))
+        self.close()
+        raise DocumentError(f"LibreOffice n'a pas démarré : {reason}")
 
     def _convert_one(self, docx: bytes, label: str) -> bytes:
         assert self._folder is not None and self._helper is not None and self._helper.stdin is not None
@@ -327,16 +341,11 @@ class WarmConverter:
         self._helper = self._office = self._folder = None
         self._ready = stopped = False
         if helper is not None:
-            with contextlib.suppress(OSError):
-                assert helper.stdin is not None
-                helper.stdin.write(b"\n")
-                helper.stdin.close()
-                for _ in range(2):  # "ready" first if it was still connecting
-                    reply = self._reply(helper, STOP_TIMEOUT_SECONDS)
-                    stopped = bool(reply.get("stopped"))
-                    if not reply.get("ready"):
-                        break
+            if office is not None and office.poll() is None:
+                stopped = self._ask_to_quit(helper)
             self._buffer = b""
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                helper.wait(STOP_TIMEOUT_SECONDS if stopped else 0)
             stop_group(helper)
             for stream in (helper.stdin, helper.stdout):
                 if stream is not None:
@@ -348,6 +357,18 @@ class WarmConverter:
             stop_group(office)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def _ask_to_quit(self, helper: subprocess.Popen[bytes]) -> bool:
+        """The helper asks LibreOffice to quit: whether it did (``stopped``) in time."""
+        with contextlib.suppress(OSError):
+            assert helper.stdin is not None
+            helper.stdin.write(b"\n")
+            helper.stdin.close()
+            for _ in range(2):  # "ready" first if it was still connecting
+                reply = self._reply(helper, STOP_TIMEOUT_SECONDS)
+                if not reply.get("ready"):
+                    return bool(reply.get("stopped"))
+        return False
 
 
 _ACTIVE: ContextVar[WarmConverter | None] = ContextVar("cdppe_pdf_converter", default=None)

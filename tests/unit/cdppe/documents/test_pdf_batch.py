@@ -140,14 +140,28 @@ def test_without_libreoffice(mode: str, tmp: Path, tmp_path: Path, monkeypatch: 
         docx_to_pdf_many([make_docx("un")])
 
 
+def fake_soffice(script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "bin" / "soffice"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\n{script}\n")  # its arguments name the profile under ``tmp``
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_libreoffice_that_fails_to_start(mode: str, tmp: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_soffice("echo 'profil illisible' >&2; exit 3", tmp_path, monkeypatch)
+    expected = ("n'a pas pu produire le PDF de « Contrat » : profil illisible" if mode == "batch"
+                else r"n'a pas démarré : il s'est arrêté au démarrage \(code 3\) profil illisible")
+    with MODES[mode](), pytest.raises(DocumentError, match=expected):
+        docx_to_pdf(make_docx("un"), "Contrat")
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_hung_libreoffice_is_stopped(mode: str, tmp: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = tmp_path / "bin" / "soffice"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\nsleep 120\n")  # its arguments name the profile under ``tmp``
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    fake_soffice("sleep 120", tmp_path, monkeypatch)
     monkeypatch.setattr(pdf_module, "PDF_TIMEOUT_SECONDS", 1)
     expected = "n'a pas produit le PDF de « Contrat » en 1 s" if mode == "batch" else "n'a pas démarré"
     with MODES[mode](), pytest.raises(DocumentError, match=expected):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from cdppe.present.documents.pdf import soffice_path
 from cdppe.store.documents import write_file
 from models import GeneratedDocument
 from models.enums import Phase
-from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx
+from tests.db.cdppe.documents.conftest import Importer, assert_clean_docx, read_doc
 from tests.factories import minimal_contract
 
 
@@ -134,3 +135,42 @@ def test_default_directory_is_the_settings_documents_dir(session: Session, impor
     cid, exercices = import_cf(minimal_contract())
     doc = generate_step_documents(session, cid, exercices[2024], Phase.DIAGNOSIS, ("html",))[0]
     assert Path(doc.path).is_relative_to(get_settings().documents_dir)
+
+
+def test_an_issued_document_is_frozen_and_its_period_is_its_exercices(session: Session, import_cf: Importer,
+                                                                      tmp_path: Path) -> None:
+    """The 2024 projet de délibération, issued in HTML, then 2025 opened: asking for its DOCX derives
+    it from the issued HTML (same version, « Contrat 2024 »); a new version made on request after the
+    opening still says « Contrat 2024 », the contract's period as of 2024, never « 2024-2025 »."""
+    from cdppe.services.exercices import open_exercice
+    from models import Contract
+
+    cid, exercices = import_cf(minimal_contract())
+    html = generate_step_documents(session, cid, exercices[2024], Phase.DELIBERATION, ("html",),
+                                   out_dir=tmp_path)
+    session.commit()
+    projet = next(d for d in html if d.kind == "projet_deliberation")
+    issued = Path(projet.path).read_bytes()
+    contract = session.get(Contract, cid)
+    assert contract is not None
+    open_exercice(session, contract, 2025, "Opératrice", date(2025, 1, 5))
+    session.commit()
+    assert contract.last_year == 2025
+
+    both = generate_step_documents(session, cid, exercices[2024], Phase.DELIBERATION, ("html", "docx"),
+                                   out_dir=tmp_path)
+    session.commit()
+    kept = {(d.kind, d.fmt): d for d in both}
+    assert kept[("projet_deliberation", "html")].id == projet.id
+    assert Path(projet.path).read_bytes() == issued
+    docx = kept[("projet_deliberation", "docx")]
+    assert docx.version == projet.version == 1
+    text = read_doc(docx)
+    assert "Contrat 2024" in text and "2024-2025" not in text
+
+    fresh = generate_step_documents(session, cid, exercices[2024], Phase.DELIBERATION, ("html",),
+                                    out_dir=tmp_path, new_version=True)
+    session.commit()
+    again = next(d for d in fresh if d.kind == "projet_deliberation")
+    assert again.version == 2 and Path(projet.path).read_bytes() == issued
+    assert "2024-2025" not in read_doc(again) and "Contrat 2024" in read_doc(again)

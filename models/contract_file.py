@@ -163,6 +163,19 @@ class BudgetLineIn(_In):
         default=None, description="Suite de la phrase, ex. « et les programmes et opérations concernés "
                                   "de la direction de l'enfance et des familles »")
 
+    @property
+    def phrase(self) -> str:
+        """``sur le programme « … », l'opération « … », chapitre 012, article 74718``."""
+        parts = [f"le programme « {self.programme} »"] if self.programme else []
+        if self.operation:
+            parts.append(f"l'opération « {self.operation} »")
+        codes = (("chapitre", self.chapitre), ("article", self.article), ("fonction", self.fonction))
+        parts += [f"{label} {value}" for label, value in codes if value]
+        text = ", ".join(parts)
+        if self.complement:
+            text = f"{text} {self.complement}" if text else self.complement
+        return f"sur {text}" if parts else text
+
 
 class DeliberatingBodiesIn(_In):
     """Which body votes each deliberation (the commission permanente by delegation, or the assembly)."""

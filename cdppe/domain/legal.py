@@ -26,34 +26,6 @@ from models.enums import DeliberatingBody
 
 
 @dataclass(frozen=True)
-class BudgetLine:
-    """``sur le programme « … », l'opération « … », chapitre 012, article 74718``."""
-
-    programme: str | None = None
-    operation: str | None = None
-    chapitre: str | None = None
-    article: str | None = None
-    fonction: str | None = None
-    complement: str | None = None
-
-    @property
-    def phrase(self) -> str:
-        parts = []
-        if self.programme:
-            parts.append(f"le programme « {self.programme} »")
-        if self.operation:
-            parts.append(f"l'opération « {self.operation} »")
-        for label, value in (("chapitre", self.chapitre), ("article", self.article),
-                             ("fonction", self.fonction)):
-            if value:
-                parts.append(f"{label} {value}")
-        text = ", ".join(parts)
-        if self.complement:
-            text = f"{text} {self.complement}" if text else self.complement
-        return f"sur {text}" if parts else text
-
-
-@dataclass(frozen=True)
 class Law:
     number: str | None
     day: date | None
@@ -75,8 +47,8 @@ class LegalView:
     commissions: tuple[str, ...] = ()
     visas: tuple[str, ...] = ()
     preamble: tuple[str, ...] = ()
-    credits: BudgetLine | None = None
-    receipts: BudgetLine | None = None
+    credits: BudgetLineIn | None = None
+    receipts: BudgetLineIn | None = None
     civilites: dict[str, str] = field(default_factory=dict)
     laws: tuple[Law, ...] = ()
     instruction_date: date | None = None
@@ -96,11 +68,6 @@ class LegalView:
         if not self.commissions:
             return ""
         return " et celui de ".join(self.commissions)
-
-
-def _budget(line: BudgetLineIn | None) -> BudgetLine | None:
-    return None if line is None else BudgetLine(line.programme, line.operation, line.chapitre, line.article,
-                                                line.fonction, line.complement)
 
 
 def _law(ref: LawReference) -> Law:
@@ -136,7 +103,7 @@ def legal_view(section: dict[str, Any] | None, campaign: Campaign | None, year: 
         contract_body=legal.bodies.contrat, avenant_body=legal.bodies.avenant,
         report_body=legal.bodies.rapport,
         commissions=tuple(legal.commissions), visas=tuple(legal.visas), preamble=tuple(legal.preamble),
-        credits=_budget(legal.credits), receipts=_budget(legal.receipts),
+        credits=legal.credits, receipts=legal.receipts,
         civilites={role.value: civ for role, civ in legal.civilites.items()}, laws=laws,
         instruction_date=campaign.instruction_date if campaign else None,
         first_contract_year=legal.first_contract_year)

@@ -113,9 +113,10 @@ def plan_pages(session: Session, ctx: DocumentContext, step: Phase, formats: tup
     versions: dict[DocumentKind, int] = {}
     for kind in step_kinds(step, ctx):
         current = issued.get(kind.value)
-        if current is None:
+        if current is None:  # issued now, with its HTML: the record every later format derives from
             check_annexes(kind, ctx)
-            pages.append((kind, render_document(kind, ctx), formats))
+            with_html = formats if "html" in formats else (*formats, "html")
+            pages.append((kind, render_document(kind, ctx), with_html))
             versions[kind] = next_version(session, ctx.contract_id, ctx.exercice.id, ctx.avenant_number, kind)
             continue
         version, by_format = current
@@ -181,9 +182,11 @@ def generate_step_documents(
     tversion = template_version()
     records, pages, versions = plan_pages(session, ctx, step, fmts, new_version)
     for kind, fmt, data in convert_pages(pages, ctx.title):
-        records.append(store_document(
+        record = store_document(
             session, root=root, contract_id=contract_id, contract_key=ctx.contract_key,
             exercice_id=exercice_id, year=ctx.exercice.year, avenant_number=avenant_number,
             step=step, kind=kind, fmt=fmt, version=versions[kind], data=data,
-            template_version=tversion))
+            template_version=tversion)
+        if fmt in fmts:  # the HTML kept beside other formats is the record, not an answer
+            records.append(record)
     return records

@@ -174,3 +174,19 @@ def test_an_issued_document_is_frozen_and_its_period_is_its_exercices(session: S
     again = next(d for d in fresh if d.kind == "projet_deliberation")
     assert again.version == 2 and Path(projet.path).read_bytes() == issued
     assert "2024-2025" not in read_doc(again) and "Contrat 2024" in read_doc(again)
+
+
+def test_a_document_issued_in_one_format_keeps_its_html_for_the_others(session: Session, import_cf: Importer,
+                                                                       tmp_path: Path) -> None:
+    cid, exercices = import_cf(minimal_contract())
+    docx = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("docx",),
+                                   out_dir=tmp_path)
+    session.commit()
+    assert [(d.kind, d.fmt) for d in docx] == [("contrat", "docx"), ("controle_regles", "docx")]
+    stored = session.exec(select(GeneratedDocument)).all()
+    assert sorted((d.kind, d.fmt, d.version) for d in stored) == [
+        ("contrat", "docx", 1), ("contrat", "html", 1), ("controle_regles", "docx", 1),
+        ("controle_regles", "html", 1)]
+    both = generate_step_documents(session, cid, exercices[2024], Phase.SIGNATURE, ("html", "docx"),
+                                   out_dir=tmp_path)
+    assert {d.id for d in both} == {d.id for d in stored}

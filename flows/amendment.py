@@ -28,7 +28,8 @@ def amendment(request: AmendmentRequest) -> State[Any]:
     if opened.duplicate:
         return Completed(message=f"Avenant n° {opened.number} déjà ouvert par une demande identique : "
                                  "rien de plus.")
-    run = start_phase_run(request.contract, request.year, Phase.DELIBERATION, opened.number, ref.tags)
+    run = start_phase_run(request.contract, request.year, Phase.DELIBERATION, opened.number, ref.tags,
+                          ref.label)
     return Completed(message=f"Avenant n° {opened.number} ouvert ; sa délibération attend dans le run "
                              f"« {run.name} ».")
 

@@ -60,7 +60,7 @@ def start_current_phase(contract: str, year: int) -> str:
         phase = current_phase(session, ref.exercice_id)
     if phase is None:
         return f"Le cycle de {ref.label} est terminé : rien à lancer."
-    run = start_phase_run(ref.contract_key, ref.year, phase, 0, ref.tags)
+    run = start_phase_run(ref.contract_key, ref.year, phase, 0, ref.tags, ref.label)
     return f"Phase en cours de {ref.label} : {phase.label} (run « {run.name} »)."
 
 

@@ -21,7 +21,7 @@ from prefect.runtime import flow_run as runtime_flow_run
 from prefect.states import Completed
 from pydantic import BaseModel, ValidationError
 
-from cdppe.ops.phase_runs import start_phase_run
+from cdppe.ops.phase_runs import phase_run_label, start_phase_run
 from cdppe.ops.prefect_private import form_with_description, suspend_for_input
 from cdppe.services.lifecycle import Need, next_phase
 from models.answers import Answer
@@ -38,18 +38,24 @@ RECORD_ALIASES: dict[Phase, str] = {
 
 
 def phase_run_name(phase: Phase) -> Callable[[], str]:
-    """``Creuse 2025 · signature`` (``… (avenant n° 1)``): built from the run's parameters."""
+    """``Creuse 2025 · signature`` (``… (avenant n° 1)``): built from the run's parameters.
+
+    A run created with its name (``start_phase_run``) or named by an earlier execution keeps it
+    without reading the database: a resumed step starts sooner.
+    """
 
     def name() -> str:
         params: dict[str, Any] = runtime_flow_run.parameters
         contract, year = str(params.get("contract", "?")), int(params.get("year", 0))
         avenant = int(params.get("avenant", 0) or 0)
+        current, suffix = runtime_flow_run.name or "", phase_run_label("", phase, avenant)
+        if current.endswith(suffix) and current.removesuffix(suffix).strip():
+            return current
         try:
             label = resolve_exercice(contract, year).label
         except Exception:  # noqa: BLE001 - a name must never fail the run
             label = f"{contract} {year}"
-        suffix = f" (avenant n° {avenant})" if avenant else ""
-        return f"{label} · {phase.label}{suffix}"
+        return phase_run_label(label, phase, avenant)
 
     return name
 
@@ -173,7 +179,7 @@ def start_next_phase(ref: ExerciceRef, phase: Phase, avenant: int = 0) -> str:
     if following is None:
         return f"{done} : le cycle de {ref.label} est terminé." if avenant == 0 else \
             f"{done} : avenant n° {avenant} appliqué."
-    run = start_phase_run(ref.contract_key, ref.year, following, avenant, ref.tags)
+    run = start_phase_run(ref.contract_key, ref.year, following, avenant, ref.tags, ref.label)
     return f"{done} ; étape suivante : {following.label} (run « {run.name} »)."
 
 

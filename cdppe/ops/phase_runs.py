@@ -46,9 +46,19 @@ def phase_run_key(contract_key: str, year: int, phase: Phase, avenant: int) -> s
     return f"cdppe-{database_tag()}-{contract_key}-{year}-{phase.value}-{avenant}"
 
 
+def phase_run_label(exercice_label: str, phase: Phase, avenant: int = 0) -> str:
+    """``Creuse 2025 · signature`` (``… (avenant n° 1)``): the run's name in the UI."""
+    suffix = f" (avenant n° {avenant})" if avenant else ""
+    return f"{exercice_label} · {phase.label}{suffix}"
+
+
 def start_phase_run(contract_key: str, year: int, phase: Phase, avenant: int = 0,
-                    tags: list[str] | None = None) -> FlowRun:
-    """The phase's run, created once (top level, tagged for the UI filters), started by the runner."""
+                    tags: list[str] | None = None, label: str | None = None) -> FlowRun:
+    """The phase's run, created once (top level, tagged for the UI filters), started by the runner.
+
+    Given the exercice's ``label`` (``Creuse 2025``), the run is created with its name: no
+    execution of it (first start or resume) needs to read the database to name itself.
+    """
     from prefect.deployments import run_deployment
 
     base = phase_run_key(contract_key, year, phase, avenant)
@@ -57,7 +67,7 @@ def start_phase_run(contract_key: str, year: int, phase: Phase, avenant: int = 0
         run = cast(FlowRun, run_deployment(
             PHASE_DEPLOYMENTS[phase], parameters={"contract": contract_key, "year": year, "avenant": avenant},
             idempotency_key=base if attempt == 1 else f"{base}-{attempt}", timeout=0, as_subflow=False,
-            tags=tags or []))
+            tags=tags or [], flow_run_name=phase_run_label(label, phase, avenant) if label else None))
         if run.state is None or not run.state.is_final() or run.state.is_completed():
             return run
     assert run is not None

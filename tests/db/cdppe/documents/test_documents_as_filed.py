@@ -91,6 +91,7 @@ def test_deliberation_projet_and_adopted(filed: dict[tuple[str, str], GeneratedD
         assert "Après avoir recueilli l'avis de la Commission Solidarités, santé, citoyenneté, services " \
                "publics et celui de la Commission finances" in text
         assert "Vu la délibération du 21 décembre 2023" in text
+        assert "Vu le rapport de M. le Président," in text
     for text in texts(filed, "projet_deliberation"):  # a projet never carries what follows the vote
         assert "Décide :" in text and "unanimité" not in text
         assert "Transmission en préfecture" not in text and "Délibération n° 205" not in text
@@ -135,3 +136,23 @@ def test_events_date_the_notices_and_the_report(filed: dict[tuple[str, str], Gen
         for party in ("Préfecture de Saône-et-Loire", "Agence régionale de santé", "Département de Saône"):
             assert party in partners, partners
         assert "Engagement 1" in text
+
+
+def test_a_commission_permanente_deliberates_in_its_own_name(session: Session, import_cf: Importer,
+                                                             tmp_path: Path) -> None:
+    """The Creuse votes its contract in commission permanente and gives no imputation nor civilité."""
+    cid, ex = import_cf(example("creuse-2025-2027.yaml"))
+    docs = generate_step_documents(session, cid, ex[2025], Phase.DELIBERATION, ("docx",), out_dir=tmp_path)
+    session.commit()
+    text = {d.kind: flat(docx_text(Path(d.path))) for d in docs}
+    assert "Mesdames et Messieurs les membres de la commission permanente" in text["convocation"]
+    assert "L. 3121-19" not in text["convocation"]  # the assembly's twelve days
+    projet = text["projet_deliberation"]
+    assert "Réunion de la commission permanente du 2 octobre 2025" in projet
+    assert "La commission permanente Vu le code général des collectivités territoriales, notamment ses " \
+           "articles L. 3211-1 et L. 3211-2," in projet
+    assert "Le conseil départemental" not in projet
+    assert "Vu le rapport du Président du conseil départemental," in projet
+    assert "Considérant l'instruction ministérielle relative" in projet  # its date is not known for 2025
+    assert "chapitre" not in projet and "Les recettes (236 818 €) seront inscrites au budget du Département" \
+        in projet

@@ -7,7 +7,7 @@ own data folder, and so does its floor: the least any program doing the same wor
 |---|---|
 | `cdppe --help` | a two-command Typer app's `--help` |
 | `cdppe contract validate FILE` | Typer + the same validation code on the same file |
-| `cdppe contract show 71-2024` | Typer + rich + reading the same rows (`contract_summary`) |
+| `cdppe contract show 71-2024` | Typer + rich + reading the same rows (`read_contract_summary`) |
 
 Prints min and median of ``--runs`` runs of each, side by side, and the ratio of the medians.
 
@@ -52,11 +52,9 @@ SHOW_FLOOR = """
 import typer
 from rich.console import Console
 from rich.table import Table
-from cdppe.store.contracts import contract_summary, find_contract
-from cdppe.store.db import session_scope
+from cdppe.store.contract_view import read_contract_summary
 def main(ref: str) -> None:
-    with session_scope() as session:
-        summary = contract_summary(session, find_contract(session, ref))
+    summary = read_contract_summary(ref)
     table = Table("Exercice")
     for ex in summary["exercices"]:
         table.add_row(str(ex["year"]))

@@ -192,15 +192,13 @@ def contract_show(ref: str, as_json: Annotated[bool, typer.Option("--json")] = F
                       "--as-amended", help="Version consolidée : avenants signés appliqués, "
                                            "historique de chaque montant")] = False) -> None:
     """Affiche un contrat (id ou clé comme 71-2024)."""
-    from cdppe.store.contracts import ContractNotFoundError, contract_summary, find_contract
-    from cdppe.store.db import session_scope
+    from cdppe.store.contract_view import ContractNotFoundError, read_contract_summary
 
     if as_amended:
         return show_as_amended(ref, as_json)
 
     try:
-        with session_scope() as session:
-            summary = contract_summary(session, find_contract(session, ref))
+        summary = read_contract_summary(ref)  # Core rows: no table class to build (starts faster)
     except ContractNotFoundError as exc:
         raise fail(str(exc)) from exc
     if as_json:

@@ -1,19 +1,17 @@
-"""Read side: find a contract, summarise it, build the snapshot of an exercice."""
+"""Read side: find a contract, build the snapshot of an exercice (``cdppe contract show`` reads
+through ``cdppe.store.contract_view``)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cdppe.core.money import ZERO, money_str
 from cdppe.domain.catalogue import generation_span, later_year_of_generation
 from cdppe.domain.cycle import ExerciceSnapshot
-from cdppe.domain.fiche_numbers import parse_fiche_number
+from cdppe.store.contract_view import ContractNotFoundError as ContractNotFoundError
+from cdppe.store.contract_view import contract_not_found
 from cdppe.store.workflow import (
     find_deliberation,
     find_execution_report,
@@ -24,17 +22,8 @@ from cdppe.store.workflow import (
     planned_payments,
     signatures_by_role,
 )
-from models import (
-    Contract,
-    Exercice,
-    FicheAction,
-    MoneyLine,
-)
-from models.enums import Payer, Phase, PhaseStatus
-
-
-class ContractNotFoundError(LookupError):
-    pass
+from models import Contract, Exercice
+from models.enums import Phase, PhaseStatus
 
 
 def contract_by_key(session: Session, *, key: str) -> Contract | None:
@@ -49,8 +38,7 @@ def find_contract(session: Session, ref: str) -> Contract:
     if contract is None:
         contract = contract_by_key(session, key=ref)
     if contract is None:
-        known = ", ".join(session.exec(select(Contract.key)).all()) or "aucun"
-        raise ContractNotFoundError(f"contrat {ref!r} introuvable (contrats connus : {known})")
+        raise contract_not_found(ref, session.exec(select(Contract.key)).all())
     return contract
 
 
@@ -63,60 +51,6 @@ def find_exercice(session: Session, contract: Contract, year: int | None = None)
         if ex.year == year:
             return ex
     raise ContractNotFoundError(f"exercice {year} absent du contrat {contract.key}")
-
-
-def contract_summary(session: Session, contract: Contract) -> dict[str, Any]:
-    """Everything ``cdppe contract show`` prints; money as strings like ``"1692424.00"``."""
-    fiches = session.exec(select(FicheAction).where(FicheAction.contract_id == contract.id)).all()
-    fiches = sorted(fiches, key=lambda f: parse_fiche_number(f.number))
-    exercices = session.exec(
-        select(Exercice).where(Exercice.contract_id == contract.id).order_by(col(Exercice.year))
-    ).all()
-    lines = session.exec(
-        select(MoneyLine).where(col(MoneyLine.fiche_id).in_([f.id for f in fiches]))
-    ).all()
-    per_fiche: dict[tuple[int | None, int], dict[str, Decimal]] = defaultdict(
-        lambda: defaultdict(lambda: ZERO))
-    for line in lines:
-        bucket = per_fiche[(line.fiche_id, line.exercice_id)]
-        if line.payer is Payer.ETAT:
-            bucket[f"etat_{line.source.value if line.source else 'NONE'}"] += line.amount
-        else:
-            bucket[line.payer.value] += line.amount
-    return {
-        "id": contract.id,
-        "key": contract.key,
-        "title": contract.title,
-        "departement": contract.departement_code,
-        "generation": contract.generation,
-        "coordinator": contract.coordinator_email,
-        "exercices": [
-            {
-                "year": ex.year,
-                "state_total": money_str(ex.state_total),
-                "bop304": money_str(ex.bop304),
-                "fir": money_str(ex.fir),
-                "ondam": money_str(ex.ondam),
-                "departement_share": money_str(ex.departement_share),
-                "effective_date": ex.effective_date.isoformat() if ex.effective_date else None,
-                "report_due_date": ex.report_due_date.isoformat() if ex.report_due_date else None,
-            }
-            for ex in exercices
-        ],
-        "fiches": [
-            {
-                "number": f.number,
-                "title": f.title,
-                "objectives": f.objective_numbers,
-                "money": {
-                    str(ex.year): {k: money_str(v) for k, v in sorted(per_fiche[(f.id, ex.id)].items())}  # type: ignore[index]
-                    for ex in exercices
-                    if (f.id, ex.id) in per_fiche
-                },
-            }
-            for f in fiches
-        ],
-    }
 
 
 def contract_in_force_since(session: Session, contract: Contract, exercice: Exercice) -> date | None:

@@ -1,20 +1,21 @@
-"""Database access: one engine per URL, short transactions, Alembic-managed schema."""
+"""Database access: sessions on the engines of ``cdppe.store.engine``, short transactions,
+Alembic-managed schema."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session
 
 import models
 from cdppe.core.paths import MIGRATIONS_DIR
-from cdppe.core.settings import get_settings
+from cdppe.store.engine import engine_for as engine_for
+from cdppe.store.engine import get_engine as get_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,32 +24,6 @@ models.load_all()  # every table on SQLModel.metadata before any engine is used
 import cdppe.store.deadline_sync  # noqa: E402,F401  (its flush listener marks stale deadlines)
 
 MIGRATIONS = MIGRATIONS_DIR
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
-
-
-def get_engine() -> Engine:
-    return engine_for(get_settings().sqlalchemy_url)
 
 
 @contextmanager

@@ -101,7 +101,7 @@ def test_amounts_are_bounded() -> None:
 def test_last_resort_handler_prints_an_error_id_and_logs_the_traceback(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from cdppe.core.settings import get_settings
-    from cdppe.store import contracts
+    from cdppe.store import contract_view
 
     monkeypatch.setenv("CDPPE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CDPPE_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
@@ -110,8 +110,7 @@ def test_last_resort_handler_prints_an_error_id_and_logs_the_traceback(
     def broken(*args: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(contracts, "find_contract", broken)
-    monkeypatch.setattr("cdppe.store.contracts.find_contract", broken)
+    monkeypatch.setattr(contract_view, "read_contract_summary", broken)
     try:
         result = CliRunner().invoke(app, ["contract", "show", "71-2024"])
     finally:

@@ -10,6 +10,10 @@
   API answers.
 - daily sweep at 101 Départements: the incremental sweep (`bench_sweep.py`); floor: the 50 ms
   target (the full recompute it replaces is printed beside it).
+- national dashboard at 101 Départements: the flow `national-dashboard` on a temporary Prefect
+  API, on `bench_sweep.py`'s 101 Départements; floor: the plain functions its task calls on the
+  same data (its SQL statements and a bulk read of the tables they name printed beside it)
+  (`bench_dashboard.py`).
 - national year: `cdppe simulate` through the flows; floor: the same in the plain loop
   (`bench_simulation.py`; target: flows <= 1.5 x plain).
 - one exercice's PDFs (Creuse 2025, every step's documents from their DOCX): one LibreOffice
@@ -42,6 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_cli_start  # noqa: E402
+import bench_dashboard  # noqa: E402
 import bench_documents  # noqa: E402
 import bench_simulation  # noqa: E402
 import bench_submit_latency  # noqa: E402
@@ -130,6 +135,14 @@ def sweep_rows(days: int) -> list[Row]:
              [bench_sweep.TARGET_MS / 1000] * days, "s", target)]
 
 
+def dashboard_rows(runs: int) -> list[Row]:
+    r = bench_dashboard.run(runs)
+    target = (f"— ({r.statements} requêtes SQL ; ses {len(r.tables)} tables lues en bloc : "
+              f"{statistics.median(r.bulk):.3f} s)")
+    return [(f"tableau de bord national, {r.departments} Départements (flow / fonctions simples)",
+             r.flows, r.plain, "s", target)]
+
+
 def year_rows(size: int) -> list[Row]:
     plain = bench_simulation.measure(size, "plain", 2025, "auto")
     flows = bench_simulation.measure(size, "flows", 2025, "auto")
@@ -152,7 +165,6 @@ def report(rows: list[Row], load_before: tuple[float, ...]) -> None:
         median, floor_median = statistics.median(ours), statistics.median(floor)
         print(f"| {name} | {min(ours):.3f} {unit} | {median:.3f} {unit} | {floor_median:.3f} {unit} | "
               f"{median / floor_median:.2f} | {target} |")
-    print("non mesuré ici : le flow du tableau de bord à 101 Départements.")
 
 
 def main() -> None:
@@ -166,6 +178,7 @@ def main() -> None:
     rows += submit
     rows += warm_start_rows(data, 2 if args.quick else 5)
     rows += sweep_rows(10 if args.quick else 30)
+    rows += dashboard_rows(runs)
     rows += year_rows(10 if args.quick else 101)
     rows += pdf_rows(runs)
     report(rows, load_before)

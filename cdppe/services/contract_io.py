@@ -168,12 +168,26 @@ def check_text(data: Any, path: str = "") -> list[Violation]:
     return out
 
 
+# What each pattern of the contract file's fields expects, in words.
+PATTERN_MESSAGES = {
+    r"^[^\r\n]*$": "une seule ligne attendue",
+    r"^[0-9A-Za-z]+$": "lettres et chiffres sans espace attendus (ex. 012, 74718)",
+    r"^[0-9]{4}-[0-9]{1,5}$": "numéro de loi attendu (ex. 2023-1322)",
+}
+
+
 def _french(err: Any) -> str:
+    if err["type"] == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        return PATTERN_MESSAGES.get(pattern, f"format invalide (motif attendu : {pattern})")
     template = FRENCH_ERRORS.get(err["type"])
     if template is None:
         return str(err["msg"]).removeprefix("Value error, ")
+    ctx = dict(err.get("ctx") or {})
+    if isinstance(ctx.get("expected"), str):  # pydantic lists the choices in English: 'a', 'b' or 'c'
+        ctx["expected"] = ctx["expected"].replace("' or '", "' ou '")
     try:
-        return template.format(**(err.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return str(err["msg"])
 

@@ -120,3 +120,18 @@ def test_last_resort_handler_prints_an_error_id_and_logs_the_traceback(
     error_id = result.output.split("référence ")[1].split(")")[0]
     logged = (tmp_path / "logs" / "cdppe-errors.log").read_text(encoding="utf-8")
     assert error_id in logged and "Traceback" in logged and "ZeroDivisionError: boom" in logged
+
+
+def test_a_bad_legal_section_is_refused_in_french_field_by_field() -> None:
+    data = minimal_contract()
+    law = {"number": "LFI", "date": "2023-12-29", "title": "x"}
+    data["legal"] = {"bodies": {"contrat": "assemblee"}, "credits": {"chapitre": "01 2"},
+                     "civilites": {"ars": "Mr"}, "laws": [law]}
+    with pytest.raises(RuleViolationError) as info:
+        parse_contract(data)
+    text = str(info.value)
+    assert "legal.bodies.contrat : valeur inconnue (attendu : 'conseil_departemental' ou " \
+           "'commission_permanente')" in text
+    assert "legal.credits.chapitre : lettres et chiffres sans espace attendus (ex. 012, 74718)" in text
+    assert "legal.civilites.ars : valeur inconnue (attendu : 'Monsieur' ou 'Madame')" in text
+    assert "legal.laws[0].number : numéro de loi attendu (ex. 2023-1322)" in text

@@ -14,7 +14,6 @@ from cdppe.core.dates import format_date_fr, today_paris
 from cdppe.core.money import format_eur
 from cdppe.domain.consolidation import RULES_TEXT, ContractConsolidation
 from cdppe.domain.document_kinds import DocumentKind
-from cdppe.present.documents.french import typeset_html
 from cdppe.present.documents.render import render_template, template_version
 
 KIND = DocumentKind.CONTRAT_CONSOLIDE
@@ -22,9 +21,9 @@ KIND = DocumentKind.CONTRAT_CONSOLIDE
 
 def render_consolidated(consolidation: ContractConsolidation, today: date | None = None) -> str:
     """The HTML of the consolidated contract (pure: no database, no file)."""
-    return typeset_html(render_template(KIND.template, {
+    return render_template(KIND.template, {
         "c": consolidation, "kind": KIND.value, "doc_title": KIND.label, "rules": RULES_TEXT,
-        "today": today or today_paris(), "template_version": template_version()}))
+        "today": today or today_paris(), "template_version": template_version()})
 
 
 def consolidated_markdown(c: ContractConsolidation) -> str:

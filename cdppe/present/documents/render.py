@@ -108,10 +108,11 @@ def template_version(templates_dir: Path = TEMPLATES_DIR) -> str:
 
 
 def render_template(name: str, context: Mapping[str, Any]) -> str:
-    return environment().get_template(name).render(**context)
+    """A document template's HTML, in French typography (non-breaking spaces, ``1<sup>er</sup>``)
+    on its text: the DOCX and the PDF made from it have them too."""
+    return typeset_html(environment().get_template(name).render(**context))
 
 
 def render_document(kind: DocumentKind, ctx: DocumentContext) -> str:
-    """The HTML of one document kind, in French typography (non-breaking spaces, ``1<sup>er</sup>``)
-    on its text: the DOCX and the PDF made from it have them too."""
-    return typeset_html(render_template(kind.template, template_context(ctx, kind, template_version())))
+    """The HTML of one document kind."""
+    return render_template(kind.template, template_context(ctx, kind, template_version()))

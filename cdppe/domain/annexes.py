@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cdppe.core.money import ZERO, format_eur
+from cdppe.domain.plan import STATE_SOURCES
 from models.enums import FundingSource
-
-ENVELOPE_ORDER = (FundingSource.BOP304, FundingSource.FIR, FundingSource.ONDAM)
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def compare_envelopes(article: str, stated: Mapping[FundingSource, Decimal], ann
                       totalled: Mapping[FundingSource, Decimal]) -> list[AnnexMismatch]:
     """Each envelope, then the State total: the article's figure against the annex's total."""
     out = []
-    for source in ENVELOPE_ORDER:
+    for source in STATE_SOURCES:
         left, right = stated.get(source, ZERO), totalled.get(source, ZERO)
         if left != right:
             out.append(AnnexMismatch(source.label, article, left, annex, right))

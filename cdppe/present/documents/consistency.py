@@ -11,13 +11,13 @@ from decimal import Decimal
 from cdppe.domain.annexes import AnnexMismatch, compare_envelopes
 from cdppe.domain.document_errors import DocumentError
 from cdppe.domain.document_kinds import DocumentKind
-from cdppe.domain.plan import Plan
+from cdppe.domain.plan import STATE_SOURCES, Plan
 from cdppe.present.documents.context import DocumentContext, ExerciceView
 from models.enums import FundingSource
 
 
 def _envelopes(e: ExerciceView) -> dict[FundingSource, Decimal]:
-    return {FundingSource.BOP304: e.bop304, FundingSource.FIR: e.fir, FundingSource.ONDAM: e.ondam}
+    return {source: e.amount(source.value) for source in STATE_SOURCES}
 
 
 def _plan_state(plan: Plan) -> dict[FundingSource, Decimal]:

@@ -131,13 +131,14 @@ def plan_pages(session: Session, ctx: DocumentContext, step: Phase, formats: tup
 def frozen_html(kind: DocumentKind, version: int, by_format: dict[str, GeneratedDocument]) -> str:
     """The HTML an issued document was made from (its other formats derive from it)."""
     html = by_format.get("html")
-    try:
-        if html is None:
-            raise OSError("pas de version HTML")
-        return Path(html.path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DocumentError(f"{kind.label}, version {version} : format manquant impossible à dériver "
-                            f"du document émis ({exc}) ; demandez une nouvelle version") from exc
+    problem = "pas de version HTML"
+    if html is not None:
+        try:
+            return Path(html.path).read_text(encoding="utf-8")
+        except OSError as exc:
+            problem = str(exc)
+    raise DocumentError(f"{kind.label}, version {version} : format manquant impossible à dériver "
+                        f"du document émis ({problem}) ; demandez une nouvelle version")
 
 
 def generate_step_documents(

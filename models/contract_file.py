@@ -178,7 +178,10 @@ class BudgetLineIn(_In):
 
 
 class DeliberatingBodiesIn(_In):
-    """Which body votes each deliberation (the commission permanente by delegation, or the assembly)."""
+    """Which body votes each deliberation (the commission permanente by delegation, or the assembly).
+
+    ``rapport`` is kept for the deliberation on the execution report, which no document renders yet.
+    """
 
     contrat: DeliberatingBody = DeliberatingBody.CONSEIL
     avenant: DeliberatingBody = DeliberatingBody.CONSEIL

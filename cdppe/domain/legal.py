@@ -39,11 +39,13 @@ class Law:
         return f"la loi {self.title}"
 
 
+_ABBREVIATIONS = {"Monsieur": "M.", "Madame": "Mme"}
+
+
 @dataclass(frozen=True)
 class LegalView:
     contract_body: DeliberatingBody = DeliberatingBody.CONSEIL
     avenant_body: DeliberatingBody = DeliberatingBody.CONSEIL
-    report_body: DeliberatingBody = DeliberatingBody.CONSEIL
     commissions: tuple[str, ...] = ()
     visas: tuple[str, ...] = ()
     preamble: tuple[str, ...] = ()
@@ -61,6 +63,16 @@ class LegalView:
     def civilite(self, role: str) -> str:
         """``Monsieur`` / ``Madame`` as the Département wrote it, else nothing."""
         return self.civilites.get(role, "")
+
+    def abbreviation(self, role: str) -> str:
+        """``M.`` / ``Mme`` before a name, else nothing."""
+        return _ABBREVIATIONS.get(self.civilite(role), "")
+
+    @property
+    def president(self) -> str:
+        """``M. le Président`` / ``Mme la Présidente`` as a deliberation names them; nothing when the
+        civilité is not given (the documents then say « le Président du conseil départemental »)."""
+        return {"M.": "M. le Président", "Mme": "Mme la Présidente"}.get(self.abbreviation("departement"), "")
 
     @property
     def commissions_sentence(self) -> str:
@@ -101,7 +113,6 @@ def legal_view(section: dict[str, Any] | None, campaign: Campaign | None, year: 
         laws = default_laws(year)
     return LegalView(
         contract_body=legal.bodies.contrat, avenant_body=legal.bodies.avenant,
-        report_body=legal.bodies.rapport,
         commissions=tuple(legal.commissions), visas=tuple(legal.visas), preamble=tuple(legal.preamble),
         credits=legal.credits, receipts=legal.receipts,
         civilites={role.value: civ for role, civ in legal.civilites.items()}, laws=laws,

@@ -37,7 +37,10 @@ def test_the_campaign_cites_its_laws_and_the_departement_overrides_them() -> Non
     assert [law.citation for law in own.laws] == [
         "la loi n° 2022-1726 du 30 décembre 2022 de finances pour 2023"]
     assert own.body(0) is DeliberatingBody.CONSEIL and own.body(2) is DeliberatingBody.COMMISSION_PERMANENTE
-    assert own.civilite("departement") == "Madame"
+    assert own.civilite("departement") == "Madame" and own.abbreviation("departement") == "Mme"
+    assert own.president == "Mme la Présidente" and own.abbreviation("prefet") == ""
+    assert legal_view({"civilites": {"departement": "Monsieur"}}, None, 2024).president == "M. le Président"
+    assert view.president == ""  # no civilité given: the documents name the function alone
 
 
 def test_an_unreadable_section_counts_as_absent() -> None:

@@ -162,10 +162,10 @@ def _plan_agrees_with_envelopes(exercice: Exercice, request: AmendmentRequest, l
         return  # the amount's own error is reported by the fiche check
     where = {env.source: f"envelopes[{i}] ({env.source.label})" for i, env in enumerate(request.envelopes)}
     receiver = {env.source: env.to_fiche for env in request.envelopes if env.to_fiche}
-    listed_numbers = {fc.fiche for fc in request.fiches}
+    new_or_listed = FicheMap((fc.fiche, fc) for fc in request.fiches)  # « 13a » finds « 13 a »
     for source, (given, listed) in sorted(added.items()):
         place = where.get(source, f"fiches ({source.label})")
-        if source in receiver and receiver[source] not in fiches and receiver[source] not in listed_numbers:
+        if source in receiver and receiver[source] not in fiches and receiver[source] not in new_or_listed:
             problems.append(f"{place}.to_fiche : fiche {receiver[source]!r} inconnue du contrat")
         elif source in receiver and given >= listed:
             continue

@@ -352,3 +352,20 @@ def test_what_an_avenant_adds_goes_to_fiches_so_its_plan_totals_its_article(sess
     fiche_1 = session.exec(select(FicheAction).where(FicheAction.number == "1")).one()
     assert [(m.fiche_id, m.source, m.amount) for m in added] == [
         (fiche_1.id, FundingSource.FIR, Decimal("2700.00"))]
+
+
+def test_to_fiche_may_name_the_new_fiche_of_the_avenant_as_written_otherwise(session: Session) -> None:
+    """« 13a » names the new fiche « 13 a »: it receives its listed 100 € and the 100 € left over."""
+    contract, _, ex25 = two_years(session)
+    objective = minimal_contract()["objectives"][0]["number"]
+    new = FicheChange(fiche="13 a", title="Nouvelle action", objectives=[objective], source=FundingSource.FIR,
+                      etat_amount="100.00", departement_amount="100.00")
+    opened = open_amendment(session, contract, ex25, request(
+        envelopes=[EnvelopeChange(source=FundingSource.FIR, supplementary="200.00", to_fiche="13a")],
+        fiches=[new]), AS_OF)
+    session.commit()
+    fiche = session.exec(select(FicheAction).where(FicheAction.number == "13 a")).one()
+    etat = session.exec(select(MoneyLine.amount).where(
+        MoneyLine.amendment_id == opened.amendment_id, MoneyLine.fiche_id == fiche.id,
+        MoneyLine.payer == "etat")).all()
+    assert sorted(etat) == [Decimal("100.00"), Decimal("100.00")]

@@ -60,6 +60,7 @@ def generate(
                                               "les versions antérieures restent")] = False,
 ) -> None:
     """Émet les documents d'une étape (ou de toutes) : un document déjà émis est conservé tel quel."""
+    from cdppe.core.dates import utcnow
     from cdppe.present.documents import DocumentError, generate_step_documents, parse_formats
     from cdppe.present.documents.pdf import pdf_converter, require_pdf
     from cdppe.store.contracts import ContractNotFoundError, find_contract, find_exercice
@@ -73,6 +74,7 @@ def generate(
     except DocumentError as exc:
         raise _fail(str(exc)) from exc
     rows = []
+    started = utcnow()  # a record older than this call was issued before: kept as it is
     try:
         # one LibreOffice for every step's PDF, started while the first documents are rendered
         with session_scope() as session, pdf_converter(eager="pdf" in fmts):
@@ -84,16 +86,22 @@ def generate(
                                                    avenant, out.resolve() if out else None,
                                                    new_version=new_version):
                     rows.append((phase.label, _kind_label(doc.kind), doc.fmt, doc.version,
-                                 doc.path))
+                                 doc.path, doc.generated_at < started))
     except (ContractNotFoundError, DocumentError) as exc:
         raise _fail(str(exc)) from exc
     if not rows:
         console.print("Aucun document à produire pour cette étape.")
         return
-    console.print(f"{len(rows)} document(s) produit(s) — contrat {found.key}, exercice "
-                  f"{exercice.year} :", highlight=False)
-    for phase_label, label, fmt, version, path in rows:
-        console.print(f"  {phase_label} — {label}, version {version} ({fmt}) : {path}",
+    kept = sum(1 for row in rows if row[-1])
+    done = f"{len(rows) - kept} document(s) produit(s)"
+    if kept:
+        done += f", {kept} déjà émis et conservé(s) tel(s) quel(s) (--nouvelle-version pour en émettre une " \
+                "nouvelle version)"
+    console.print(f"{done} — contrat {found.key}, exercice {exercice.year} :", highlight=False,
+                  soft_wrap=True)
+    for phase_label, label, fmt, version, path, was_issued in rows:
+        state = ", déjà émise" if was_issued else ""
+        console.print(f"  {phase_label} — {label}, version {version}{state} ({fmt}) : {path}",
                       highlight=False, soft_wrap=True)
 
 

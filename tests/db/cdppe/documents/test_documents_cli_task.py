@@ -33,6 +33,13 @@ def test_cli_generates_lists_and_signs(cli_db: str, import_cf: Importer, session
 
     result = runner.invoke(app, ["documents", "generate", "71-2024", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    # the signature step's four files were issued by the first call: kept, said so, not rewritten
+    said = " ".join(result.stdout.split())
+    assert "16 document(s) produit(s), 4 déjà émis et conservé(s) tel(s) quel(s) (--nouvelle-version" in said
+    assert "Contrat départemental de prévention et de protection de l'enfance, version 1, déjà émise " \
+           "(html)" in said
+    assert sorted(p.name for p in (out / "71-2024" / "2024" / "contrat").glob("contrat-v*")) == [
+        "contrat-v1.docx", "contrat-v1.html"]
     kinds = {d.kind for d in session.exec(select(GeneratedDocument)).all()}
     assert kinds == {"fiches_action", "plan_action", "convocation", "projet_deliberation", "contrat",
                      "controle_regles", "avis_versement_bop304", "avis_versement_fir", "saisine_odpe",

@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
 
+from cdppe.core.schedules import DASHBOARD_SCHEDULE, SWEEP_SCHEDULE
 from cdppe.ops.doctor import SWEEP_DEPLOYMENT
 
 TAGS = ["cdppe"]
@@ -73,7 +74,7 @@ def _national_deployments(deploy: Any) -> list[DeploymentSpec]:
         deploy(exercice_opening, "ouverture-exercice", ["exercice", "operateur"]),
         deploy(contract_as_amended, "contrat-consolide", ["avenant"]),
         deploy(national_dashboard, "tableau-de-bord-national", ["national"],
-               schedules=[Cron("0 7 * * *", timezone="Europe/Paris")]),
+               schedules=[Cron(DASHBOARD_SCHEDULE.cron, timezone=DASHBOARD_SCHEDULE.timezone)]),
     ]
 
 
@@ -84,7 +85,7 @@ def _sweep_deployments(deploy: Any) -> list[DeploymentSpec]:
     from flows.reminders import send_due_reminders
 
     return [deploy(send_due_reminders, SWEEP_DEPLOYMENT, ["relances"],
-                   schedules=[Cron("0 8 * * 1-5", timezone="Europe/Paris")]),
+                   schedules=[Cron(SWEEP_SCHEDULE.cron, timezone=SWEEP_SCHEDULE.timezone)]),
             _sweep_watch_deployment(deploy)]
 
 

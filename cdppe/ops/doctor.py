@@ -10,10 +10,10 @@ from typing import Any
 
 from cdppe.core.dates import utcnow
 from cdppe.core.paths import PROJECT_DIR
+from cdppe.core.schedules import CronSpec
 from cdppe.core.settings import Settings
 from cdppe.ops.health import (
     Check,
-    CronSpec,
     deployments_check,
     outbox_check,
     scheduled_runs_check,

@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from cronsim import CronSim
 
 from cdppe.core.dates import format_datetime_fr
+from cdppe.core.schedules import CronSpec, last_occurrence
 
 # The sweep takes minutes; an occurrence is only "missed" once this much later.
 SWEEP_GRACE = timedelta(hours=2)
@@ -26,18 +24,6 @@ class Check:
     label: str
     ok: bool
     detail: str
-
-
-@dataclass(frozen=True)
-class CronSpec:
-    cron: str
-    timezone: str
-
-
-def last_occurrence(schedule: CronSpec, before: datetime) -> datetime:
-    """The latest moment at or before ``before`` that ``schedule`` fires (tz-aware)."""
-    local = before.astimezone(ZoneInfo(schedule.timezone))
-    return next(iter(CronSim(schedule.cron, local, reverse=True)))
 
 
 def sweep_check(*, now: datetime, schedules: Sequence[CronSpec], registered_at: datetime | None,

@@ -1,10 +1,10 @@
 """The simulated year: a clock, the scripted actor, the daily sweep and the phase flows.
 
-Each simulated day, in this order: the reminder sweep (one flow run for every
-Département), then the answers people give that day (``record_answer``, the
-path of ``cdppe record``, with ``as_of`` = that day), then the phase flows of the
-phases those answers completed, run in-process: each one completes as it would
-after a resume (documents, phase state, artifacts). "Today" is the simulated
+Each simulated day, in this order: the reminder sweep on the days its deployment's schedule
+fires (working days; one flow run for every Département), then the answers people give that
+day (``record_answer``, the path of ``cdppe record``, with ``as_of`` = that day), then the
+phase flows of the phases those answers completed, run in-process: each one completes as it
+would after a resume (documents, phase state, artifacts). "Today" is the simulated
 day everywhere (``Settings.today`` freezes ``cdppe.core.dates.today_paris``).
 
 The same loop runs without Prefect (``orchestrated=False``): the same
@@ -30,6 +30,7 @@ from typing import Any, Protocol, cast
 
 from sqlmodel import Session
 
+from cdppe.core.schedules import SWEEP_SCHEDULE, firing_days
 from cdppe.core.settings import Settings, get_settings
 from cdppe.services.contract_io import parse_contract
 from cdppe.services.importer import import_contract
@@ -385,13 +386,22 @@ def _play_day(backend: Backend, items: list[DayItem], day: date, year: int) -> N
             backend.counters.phases_completed += 1
 
 
+def sweep_days(first: date, last: date, every: int = 1) -> set[date]:
+    """The days the sweep deployment's schedule fires (working days), as in production.
+
+    ``every`` > 1 keeps every N-th of them and the last one: for fast tests only.
+    """
+    days = firing_days(SWEEP_SCHEDULE, first, last)
+    return set(days[::every]) | set(days[-1:])
+
+
 def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestrated: bool = True,
              on_day: Callable[[date, int, int], None] | None = None,
              prefect_database_url: str | None = None, sweep_every: int = 1) -> SimulationResult:
     """Run the year; returns the counters and timings (the summary reads the database).
 
-    ``sweep_every`` > 1 sweeps only every N days (and the last day): for fast tests only;
-    the command always sweeps daily.
+    The sweep runs on the days its deployment's schedule fires (``sweep_days``);
+    ``sweep_every`` > 1 keeps only every N-th of them, for fast tests.
     """
     from cdppe.ops.mail_sink import start_sink
 
@@ -420,11 +430,12 @@ def simulate(departments: int, year: int, out: Path, seed: int = 1, *, orchestra
                 backend = PlainBackend(loop)
             first, last = date(year, 1, 1), max(date(year, 12, 31), *(p.last_day for p in plans))
             by_day = _steps_by_day(plans)
+            sweeps = sweep_days(first, last, sweep_every)
             total = (last - first).days + 1
             for index in range(total):
                 day = first + timedelta(days=index)
                 settings.today = day
-                if index % sweep_every == 0 or index == total - 1:
+                if day in sweeps:
                     backend.sweep(day)
                 _play_day(backend, by_day.get(day, []), day, year)
                 if on_day is not None:

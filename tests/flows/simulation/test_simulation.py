@@ -1,8 +1,9 @@
 """The simulated year through the real flows: summary = database, same seed = same content.
 
 Three Départements (Creuse, Saône-et-Loire, Ain) with seed 1, which makes some of them
-late (escalations). To stay fast the sweep runs every 30 days here; the command sweeps
-daily. One run is shared by the tests of this module, the second checks determinism.
+late (escalations). To stay fast the sweep runs on every 30th of its working days here; the
+command sweeps on each of them. One run is shared by the tests of this module, the second
+checks determinism.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from cdppe.core.settings import get_settings
-from cdppe.simulation.runner import SimulationResult, simulate
+from cdppe.simulation.runner import SimulationResult, simulate, sweep_days
 from cdppe.store.db import engine_for
 from cdppe.store.simulation_summary import database_fingerprint, documents_fingerprint, summarize
 
@@ -73,7 +74,7 @@ def test_summary_matches_the_database(first: SimulationResult) -> None:
     assert scalar(url, "SELECT count(*) FROM outbox_email WHERE status != 'SENT'") == 0
     # every simulated day ran through Prefect: sweeps + phase flows + per avenant its request run
     # and the runs of its own phases (deliberation, signature, application, payment of its new money)
-    sweeps = len(range(0, first.days, EVERY)) + (1 if (first.days - 1) % EVERY else 0)
+    sweeps = len(sweep_days(first.first_day, first.last_day, EVERY))
     assert first.counters.flow_runs == sweeps + first.counters.phases_completed + (1 + 4) * SIZE
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cdppe.core.schedules import SWEEP_SCHEDULE, last_occurrence
 from cdppe.ops.health import (
-    CronSpec,
     deployments_check,
-    last_occurrence,
     outbox_check,
     scheduled_runs_check,
     sweep_check,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-SWEEP = [CronSpec("0 8 * * 1-5", "Europe/Paris")]
+SWEEP = [SWEEP_SCHEDULE]  # 08:00 in Paris, Monday to Friday
 REGISTERED = datetime(2026, 11, 2, 15, 0, tzinfo=PARIS)  # a Monday afternoon
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from throwaway_postgres import postgres_available, throwaway_database
+from work_meter import WorkMeter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,13 +47,14 @@ def child(size: int, mode: str, out: Path, year: int, prefect_db: str | None) ->
     from cdppe.store.db import engine_for
     from cdppe.store.simulation_summary import summarize
 
+    meter = WorkMeter().install()
     result = simulate(size, year, out, seed=1, orchestrated=(mode == "flows"),
                       prefect_database_url=prefect_db)
     summary = summarize(engine_for(result.database_url), year, result.last_day, result.out / "mail",
                         result.counters.flow_runs, result.wall_seconds)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     print("RESULT " + json.dumps({"size": size, "mode": mode, "wall": result.wall_seconds,
-                                  "peak": peak, "answers": result.counters.answers,
+                                  "peak": peak, "answers": result.counters.answers, "work": meter.as_dict(),
                                   **summary.as_dict()}))
 
 
@@ -75,6 +77,22 @@ def measure(size: int, mode: str, year: int, prefect_db: str) -> dict[str, Any]:
 
 def work(r: dict[str, Any]) -> int:
     return int(r["documents"] + r["emails_sent"] + r["answers"])
+
+
+def print_work(results: dict[int, dict[str, dict[str, Any]]]) -> None:
+    """Issue 18 item 4: the plain loop against its own work, the flows against the plain loop."""
+    print("\nTravail propre (secondes passées à rendre et écrire les documents, rendre et envoyer les "
+          "courriels) :")
+    for size, modes in results.items():
+        for mode, r in modes.items():
+            work_s = sum(r["work"].values())
+            parts = ", ".join(f"{name} {value:.1f} s" for name, value in r["work"].items())
+            print(f"  {size:>3} Dép. {mode:<5} : durée {r['wall']:.1f} s, travail {work_s:.1f} s ({parts}) : "
+                  f"durée / travail = {r['wall'] / work_s:.2f}")
+        ratio = modes["flows"]["wall"] / modes["plain"]["wall"]
+        plain_ratio = modes["plain"]["wall"] / sum(modes["plain"]["work"].values())
+        print(f"  {size:>3} Dép. : boucle simple / travail {plain_ratio:.2f} (plancher visé <= 2), "
+              f"flows / boucle simple {ratio:.2f} (visé <= 1.5)")
 
 
 def main() -> None:
@@ -107,6 +125,7 @@ def main() -> None:
                   f"{r['documents']:>9} {r['emails_sent']:>9} {r['documents'] / r['wall']:>7.1f} "
                   f"{r['emails_sent'] / r['wall']:>7.1f} {ratio} "
                   f"{r['exercices_complete']:>4}/{r['departements']:<3}", flush=True)
+    print_work(results)
     if 10 in results and 101 in results:
         small, big = results[10], results[101]
         print("\nCroissance de 10 à 101 Départements :")

@@ -9,6 +9,7 @@ evaluated as a template here: ``{{ 7*7 }}`` in the data stays those characters.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
@@ -224,6 +225,7 @@ _NARROWEST = 400  # twips: a column with no text of its own (every cell of it sp
 _LEAST_SHRINK = 0.5  # text columns give way to amounts down to this share of their widest word
 
 
+@functools.lru_cache(maxsize=4096)
 def _char_width(ch: str, bold: bool) -> int:
     base = unicodedata.normalize("NFD", ch)[:1] or " "  # é → e
     if "a" <= base <= "z":
@@ -242,10 +244,12 @@ def measure(paragraphs: Any) -> tuple[float, float]:
     for para in paragraphs:
         word = line = 0.0
         for run in para.runs:
-            size = run.font.size.pt if run.font.size is not None else 10.0
-            scale = size * 20 / 1000 * (0.65 if run.font.superscript else 1.0)
+            font = run.font
+            size = font.size.pt if font.size is not None else 10.0
+            scale = size * 20 / 1000 * (0.65 if font.superscript else 1.0)
+            bold = bool(run.bold)  # read once a run: python-docx looks it up in the XML each time
             for ch in run.text:
-                width = _char_width(ch, bool(run.bold)) * scale
+                width = _char_width(ch, bold) * scale
                 line += width
                 if ch in " \t":
                     widest, word = max(widest, word), 0.0

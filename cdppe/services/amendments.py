@@ -338,6 +338,10 @@ def open_amendment(session: Session, contract: Contract, exercice: Exercice, req
         problems.append(f"l'avenant n° {still_open.number} de cet exercice n'est pas encore signé")
     number = _avenant_number(session, contract, exercice, request, problems)
     if problems:
+        meanwhile = amendment_by_request(session, request_key=key)
+        if meanwhile is not None:  # an identical request committed while this one was checked
+            assert meanwhile.id is not None
+            return OpenedAmendment(meanwhile.id, meanwhile.number, duplicate=True)
         raise AmendmentRefusedError(problems)
     assert exercice.id is not None
     amendment = Amendment(exercice_id=exercice.id, number=number, request_key=key, reason=request.reason,

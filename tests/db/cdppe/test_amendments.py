@@ -148,6 +148,42 @@ def test_concurrent_requests_give_one_avenant(engine: Engine) -> None:
     assert all(not isinstance(r, AssertionError) for r in results), results
 
 
+def test_an_identical_request_committed_during_the_checks_is_the_same_avenant(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen in CI: operator B's checks read « no open avenant », then operator A's identical request
+    committed avenant 1, and B was refused for a second avenant without a reason."""
+    import cdppe.services.amendments as amendments
+
+    with Session(engine) as session:
+        two_years(session)
+    read_open = amendments.open_amendment_of
+    calls: list[int] = []
+
+    def open_then_other_operator_commits(session: Session, **kwargs: Any) -> Any:
+        found = read_open(session, **kwargs)
+        calls.append(1)
+        if len(calls) > 1:
+            return found  # operator A's own checks
+        with Session(engine) as other:  # operator A, in its own transaction, commits now
+            contract = other.exec(select(Contract)).one()
+            ex25 = other.exec(select(Exercice).where(Exercice.year == 2025)).one()
+            open_amendment(other, contract, ex25, request(requested_by="Opérateur A"), AS_OF,
+                           flow_run_id="run-a")
+            other.commit()
+        return found
+
+    with Session(engine) as session:
+        contract = session.exec(select(Contract)).one()
+        ex25 = session.exec(select(Exercice).where(Exercice.year == 2025)).one()
+        monkeypatch.setattr(amendments, "open_amendment_of", open_then_other_operator_commits)
+        opened = open_amendment(session, contract, ex25, request(requested_by="Opérateur B"), AS_OF,
+                                flow_run_id="run-b")
+        monkeypatch.undo()
+        assert (opened.number, opened.duplicate) == (1, True)
+        session.commit()
+        assert session.exec(select(func.count()).select_from(Amendment)).one() == 1
+
+
 def test_an_avenant_writing_13A_amends_fiche_13_a_and_creates_no_new_fiche(session: Session) -> None:
     data = minimal_contract()
     data["fiches"][0]["number"] = "13 a"

@@ -143,7 +143,10 @@ def form_root(page: Page) -> Locator:
 
 def form_description_text(page: Page) -> str:
     """The Markdown description above the resume form (where a refused answer's reason appears)."""
-    return resume_dialog(page).locator(".p-modal__body > article.markdown-renderer").first.inner_text()
+    article = resume_dialog(page).locator(".p-modal__body > article.markdown-renderer").first
+    # the article is mounted before its Markdown is rendered into it: wait for some text (seen empty in CI)
+    expect(article).to_contain_text(re.compile(r"\S"), timeout=DEFAULT_TIMEOUT_MS)
+    return article.inner_text()
 
 
 def field_titles(page: Page) -> list[str]:
